@@ -1,0 +1,81 @@
+/* transport: the TCP and pipe plumbing shared by the mock peer and the shims.
+ *
+ * Deadlines are absolute CLOCK_MONOTONIC times in milliseconds (tc_now_ms()
+ * plus a budget), so a loop of several waits can never exceed the budget of
+ * the step that started it. Every wait here is a poll() with the remaining
+ * time: nothing sleeps, nothing spins.
+ *
+ * Connections are obtained in one of three ways, chosen on the command line:
+ *   --fd N[,M...]   already-connected sockets handed down by the harness
+ *   --connect H:P   connect to HOST:PORT (numeric IPv4/IPv6 or "localhost")
+ *   --listen-fd N   accept() on a listening socket handed down by the harness
+ * tc_transport_next() returns the next connection whatever the source. */
+#ifndef TLSCLOSE_TRANSPORT_H
+#define TLSCLOSE_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define TC_MAX_CONNECTIONS 4
+
+typedef struct {
+    int fds[TC_MAX_CONNECTIONS]; /* from --fd, in order */
+    int fd_count;
+    int fds_used;
+    const char *connect_to;      /* from --connect, or NULL */
+    int listen_fd;               /* from --listen-fd, or -1 */
+} tc_transport;
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+int64_t tc_now_ms(void);
+
+/* Milliseconds left until deadline (never negative). */
+int tc_ms_left(int64_t deadline);
+
+void tc_transport_init(tc_transport *t);
+
+/* Parses "N" or "N,M" into t->fds. TC_ERR_USAGE on a bad list. */
+int tc_transport_parse_fds(tc_transport *t, const char *list);
+
+/* Returns in *fd the next connected socket (TCP_NODELAY set, blocking), or an
+ * error (TC_ERR_USAGE when no source is left, TC_ERR_TIMEOUT, TC_ERR_SYS). */
+int tc_transport_next(tc_transport *t, int64_t deadline, int *fd);
+
+/* TCP_NODELAY on: without it a small TLS 1.3 record waits ~40 ms for the
+ * other side's delayed ACK. */
+int tc_set_nodelay(int fd);
+
+int tc_set_nonblocking(int fd, int on);
+
+/* Waits until fd is readable (events = POLLIN) or writable (POLLOUT) or the
+ * deadline passes: 0 ready, TC_ERR_TIMEOUT, TC_ERR_SYS. */
+int tc_wait_fd(int fd, short events, int64_t deadline);
+
+/* Reads at most cap bytes, waiting until the deadline for the first byte.
+ * Returns the count (> 0) or TC_ERR_EOF, TC_ERR_RESET, TC_ERR_TIMEOUT,
+ * TC_ERR_SYS. Works on blocking and nonblocking sockets. */
+ssize_t tc_read_some(int fd, uint8_t *buf, size_t cap, int64_t deadline);
+
+/* Writes all len bytes before the deadline: 0, TC_ERR_RESET (EPIPE or
+ * ECONNRESET), TC_ERR_TIMEOUT, TC_ERR_SYS. SIGPIPE must be ignored. */
+int tc_write_all(int fd, const uint8_t *buf, size_t len, int64_t deadline);
+
+/* Sends FIN (shutdown SHUT_WR). */
+int tc_send_fin(int fd);
+
+/* Graceful close: FIN, then read and discard until the other side's EOF or
+ * the deadline, then close. Draining first is what keeps a FIN a FIN: a
+ * socket closed with unread bytes in its receive queue sends RST instead.
+ * Returns 0, or TC_ERR_TIMEOUT/TC_ERR_RESET (the socket is closed anyway).
+ * *drained, when not NULL, receives the number of bytes discarded. */
+int tc_close_graceful(int fd, int64_t deadline, size_t *drained);
+
+/* Abortive close: SO_LINGER {1, 0} then close, which sends RST. */
+int tc_close_reset(int fd);
+
+/* Ignores SIGPIPE for the process: a write to a reset socket must come back
+ * as EPIPE, never kill the program. */
+void tc_ignore_sigpipe(void);
+
+#endif

@@ -1,0 +1,1 @@
+"""tlsclose harness: cases, stacks, the matrix, cell execution and results."""

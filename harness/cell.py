@@ -1,0 +1,179 @@
+"""Run one cell: the mock peer and one shim, connected over loopback TCP.
+
+The harness makes the TCP connections itself before either process starts
+(listen on 127.0.0.1 port 0, connect, accept), so there is no readiness race
+and no port to guess: each process inherits its end with --fd. Two pipes carry
+markers between the processes. Both processes get a deadline on their command
+line and end by themselves; the harness kills what is still running a grace
+period later and reports it as a timeout. Every child is reaped on every path.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from typing import Sequence
+
+GRACE_S = 1.0
+
+
+@dataclasses.dataclass
+class ProcessResult:
+    """What one child printed and how it ended."""
+    argv: list[str]
+    returncode: int | None        # None: killed by us at the deadline
+    signal: str | None            # name of the signal that ended it, if any
+    lines: list[dict]             # the JSON lines of stdout, in order
+    bad_lines: list[str]          # stdout lines that were not JSON objects
+    stderr: str
+    killed: bool                  # we had to kill it after the deadline
+
+
+@dataclasses.dataclass
+class CellRun:
+    peer: ProcessResult
+    sut: ProcessResult
+    duration_ms: float
+
+
+def tcp_pair() -> tuple[socket.socket, socket.socket]:
+    """A connected loopback TCP pair with TCP_NODELAY on both ends."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as lst:
+        lst.bind(("127.0.0.1", 0))
+        lst.listen(1)
+        a = socket.create_connection(lst.getsockname())
+        b, _ = lst.accept()
+    for s in (a, b):
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return a, b
+
+
+def parse_lines(text: str) -> tuple[list[dict], list[str]]:
+    good, bad = [], []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            bad.append(line)
+            continue
+        (good if isinstance(obj, dict) else bad).append(obj if isinstance(obj, dict) else line)
+    return good, bad
+
+
+def _signal_name(rc: int | None) -> str | None:
+    if rc is not None and rc < 0:
+        try:
+            return signal.Signals(-rc).name
+        except ValueError:
+            return f"signal {-rc}"
+    return None
+
+
+def _collect_all(procs: list[subprocess.Popen], argvs: list[list[str]],
+                 deadline: float) -> list[ProcessResult]:
+    """Reads every child's stdout and stderr at once until all have ended.
+
+    Reading them together matters: a child blocked on a full pipe while we
+    wait for the other one would turn into a false timeout.
+    """
+    bufs = {}
+    sel = selectors.DefaultSelector()
+    for i, p in enumerate(procs):
+        for name, stream in (("out", p.stdout), ("err", p.stderr)):
+            os.set_blocking(stream.fileno(), False)
+            sel.register(stream, selectors.EVENT_READ, (i, name))
+            bufs[(i, name)] = bytearray()
+    killed = [False] * len(procs)
+    try:
+        while sel.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                for i, p in enumerate(procs):
+                    if p.poll() is None:
+                        p.kill()
+                        killed[i] = True
+                deadline = float("inf")  # now only drain what is left
+                continue
+            for key, _ in sel.select(timeout=min(left, 3600)):
+                chunk = os.read(key.fileobj.fileno(), 65536)
+                if chunk:
+                    bufs[key.data].extend(chunk)
+                else:
+                    sel.unregister(key.fileobj)
+    finally:
+        sel.close()
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+            p.stdout.close()
+            p.stderr.close()
+    results = []
+    for i, p in enumerate(procs):
+        good, bad = parse_lines(bufs[(i, "out")].decode("utf-8", "replace"))
+        results.append(ProcessResult(argvs[i], p.returncode, _signal_name(p.returncode), good,
+                                     bad, bufs[(i, "err")].decode("utf-8", "replace"),
+                                     killed[i]))
+    return results
+
+
+def run_cell(peer_cmd: Sequence[str], sut_cmd: Sequence[str], peer_script: object,
+             sut_script: object, connections: int = 1, deadline_ms: int = 10000,
+             env: dict | None = None) -> CellRun:
+    """Runs peer and SUT against each other and returns both outputs.
+
+    peer_cmd / sut_cmd are the argv prefixes WITHOUT transport, script,
+    marker and deadline arguments; this function appends them.
+    """
+    start = time.monotonic()
+    pairs = [tcp_pair() for _ in range(connections)]
+    to_peer_r, to_peer_w = os.pipe()
+    to_sut_r, to_sut_w = os.pipe()
+    with tempfile.TemporaryDirectory(prefix="tlsclose-cell-") as tmp:
+        peer_script_path = os.path.join(tmp, "peer.json")
+        sut_script_path = os.path.join(tmp, "steps.json")
+        with open(peer_script_path, "w") as f:
+            json.dump(peer_script, f)
+        with open(sut_script_path, "w") as f:
+            json.dump(sut_script, f)
+        peer_fds = [p[0].fileno() for p in pairs]
+        sut_fds = [p[1].fileno() for p in pairs]
+        common = ["--deadline-ms", str(deadline_ms)]
+        peer_argv = [*peer_cmd, "--fd", ",".join(map(str, peer_fds)),
+                     "--script", peer_script_path, "--marker-in", str(to_peer_r),
+                     "--marker-out", str(to_sut_w), *common]
+        sut_argv = [*sut_cmd, "--fd", ",".join(map(str, sut_fds)),
+                    "--script", sut_script_path, "--marker-in", str(to_sut_r),
+                    "--marker-out", str(to_peer_w), *common]
+        procs = []
+        try:
+            procs.append(subprocess.Popen(peer_argv, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE,
+                                          pass_fds=(*peer_fds, to_peer_r, to_sut_w), env=env))
+            procs.append(subprocess.Popen(sut_argv, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE,
+                                          pass_fds=(*sut_fds, to_sut_r, to_peer_w), env=env))
+        finally:
+            # Our copies must go: a socket end still open here would keep the
+            # connection alive after the child closes it (no FIN would reach
+            # the other side), and an open pipe end would hide a dead writer.
+            for a, b in pairs:
+                a.close()
+                b.close()
+            for fd in (to_peer_r, to_peer_w, to_sut_r, to_sut_w):
+                os.close(fd)
+            if len(procs) < 2:
+                for p in procs:
+                    p.kill()
+                    p.wait()
+        hard_deadline = start + deadline_ms / 1000.0 + GRACE_S
+        peer, sut = _collect_all(procs, [peer_argv, sut_argv], hard_deadline)
+    return CellRun(peer, sut, (time.monotonic() - start) * 1000.0)
