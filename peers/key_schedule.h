@@ -74,4 +74,11 @@ int tc12_key_block(const tc_suite *suite, const uint8_t master[48],
                    const uint8_t client_random[32], const uint8_t server_random[32],
                    tc_traffic_keys *client_write, tc_traffic_keys *server_write);
 
+/* TLS 1.2 PRF (RFC 5246 §5): P_<digest>(secret, label + seed), out_len
+ * bytes. Exposed so the PRF itself can be checked against published vectors;
+ * tc12_key_block is this with label "key expansion". */
+int tc12_prf(const char *digest, const uint8_t *secret, size_t secret_len,
+             const char *label, const uint8_t *seed, size_t seed_len,
+             uint8_t *out, size_t out_len);
+
 #endif
