@@ -1,0 +1,172 @@
+/* tlsclose-peer: the mock peer (docs/peer.md). Parses the command line and
+ * the script, opens the first connection, runs the script, and maps the
+ * result to the documented exit code with a final "end" event. */
+#include "handshake.h"
+#include "peer_actions.h"
+#include "peer_script.h"
+#include "tc_err.h"
+#include "transcript.h"
+#include "transport.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { EXIT_RAN = 0, EXIT_USAGE = 2, EXIT_TIMEOUT = 3, EXIT_SETUP = 4 };
+
+typedef struct {
+    bool server;
+    bool tls13;
+    const char *cert;
+    const char *key;
+    const char *script;
+    const char *cipher;
+    int marker_in;
+    int marker_out;
+    int64_t deadline_ms;
+    int sources;            /* how many of --fd, --connect, --listen-fd */
+} peer_args;
+
+static const char usage_text[] =
+    "usage: tlsclose-peer --role client|server --tls 1.2|1.3\n"
+    "                     (--fd N[,M] | --connect HOST:PORT | --listen-fd N)\n"
+    "                     --cert CERT.pem --key KEY.pem --script PEER.json\n"
+    "                     [--cipher NAME] [--marker-in FD] [--marker-out FD] [--deadline-ms MS]\n";
+
+static int parse_int(const char *opt, const char *text, long min, long max, long *out)
+{
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end || v < min || v > max)
+        return tc_err_set(TC_ERR_USAGE, "%s: '%s' is not a number in %ld..%ld", opt, text, min, max);
+    *out = v;
+    return TC_OK;
+}
+
+static int parse_choice(const char *opt, const char *text, const char *a, const char *b, bool *is_b)
+{
+    if (strcmp(text, a) != 0 && strcmp(text, b) != 0)
+        return tc_err_set(TC_ERR_USAGE, "%s: expected %s or %s, not '%s'", opt, a, b, text);
+    *is_b = strcmp(text, b) == 0;
+    return TC_OK;
+}
+
+static const struct option options[] = {
+    {"role", required_argument, NULL, 'r'},   {"tls", required_argument, NULL, 't'},
+    {"fd", required_argument, NULL, 'f'},     {"connect", required_argument, NULL, 'c'},
+    {"listen-fd", required_argument, NULL, 'l'}, {"cert", required_argument, NULL, 'C'},
+    {"key", required_argument, NULL, 'K'},    {"script", required_argument, NULL, 's'},
+    {"cipher", required_argument, NULL, 'x'}, {"marker-in", required_argument, NULL, 'i'},
+    {"marker-out", required_argument, NULL, 'o'}, {"deadline-ms", required_argument, NULL, 'd'},
+    {NULL, 0, NULL, 0},
+};
+
+static int apply_option(int opt, const char *val, peer_args *a, tc_transport *t)
+{
+    long v = 0;
+    int rc = TC_OK;
+    switch (opt) {
+    case 'r': return parse_choice("--role", val, "client", "server", &a->server);
+    case 't': return parse_choice("--tls", val, "1.2", "1.3", &a->tls13);
+    case 'f': a->sources++; return tc_transport_parse_fds(t, val);
+    case 'c': a->sources++; t->connect_to = val; return TC_OK;
+    case 'l': a->sources++; rc = parse_int("--listen-fd", val, 0, 65535, &v); t->listen_fd = (int)v; return rc;
+    case 'C': a->cert = val; return TC_OK;
+    case 'K': a->key = val; return TC_OK;
+    case 's': a->script = val; return TC_OK;
+    case 'x': a->cipher = val; return TC_OK;
+    case 'i': rc = parse_int("--marker-in", val, 0, 65535, &v); a->marker_in = (int)v; return rc;
+    case 'o': rc = parse_int("--marker-out", val, 0, 65535, &v); a->marker_out = (int)v; return rc;
+    case 'd': rc = parse_int("--deadline-ms", val, 1, 3600000, &v); a->deadline_ms = v; return rc;
+    default: return tc_err_set(TC_ERR_USAGE, "unknown option");
+    }
+}
+
+static int check_args(const peer_args *a, bool role_set, bool tls_set)
+{
+    if (!role_set || !tls_set)
+        return tc_err_set(TC_ERR_USAGE, "--role and --tls are required");
+    if (a->sources != 1)
+        return tc_err_set(TC_ERR_USAGE, "give exactly one of --fd, --connect, --listen-fd");
+    if (!a->cert || !a->key || !a->script)
+        return tc_err_set(TC_ERR_USAGE, "--cert, --key and --script are required");
+    return TC_OK;
+}
+
+static int parse_args(int argc, char **argv, peer_args *a, tc_transport *t)
+{
+    bool role_set = false, tls_set = false;
+    int opt;
+    *a = (peer_args){.marker_in = -1, .marker_out = -1, .deadline_ms = 10000};
+    tc_transport_init(t);
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (opt == '?')
+            return tc_err_set(TC_ERR_USAGE, "unknown option or missing value: %s", argv[optind - 1]);
+        role_set |= opt == 'r';
+        tls_set |= opt == 't';
+        int rc = apply_option(opt, optarg, a, t);
+        if (rc < 0)
+            return rc;
+    }
+    if (optind < argc)
+        return tc_err_set(TC_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
+    return check_args(a, role_set, tls_set);
+}
+
+static int finish(int rc)
+{
+    if (rc == TC_OK) {
+        tr_end("ok", "");
+        return EXIT_RAN;
+    }
+    tr_end(rc == TC_ERR_TIMEOUT ? "timeout" : "error", tc_err_msg());
+    fprintf(stderr, "tlsclose-peer: %s\n", tc_err_msg());
+    if (rc == TC_ERR_TIMEOUT)
+        return EXIT_TIMEOUT;
+    return rc == TC_ERR_USAGE ? EXIT_USAGE : EXIT_SETUP;
+}
+
+static int run(const peer_args *a, peer_run *r, const peer_script *s)
+{
+    int rc = hs_ctx_init(&r->hs, a->server, a->tls13, a->cert, a->key, a->cipher);
+    if (rc < 0)
+        return rc;
+    tr_start(a->server ? "server" : "client", a->tls13 ? "1.3" : "1.2");
+    rc = peer_connect(r, r->run_deadline);
+    if (rc == TC_ERR_USAGE)
+        return rc;
+    if (rc < 0 && rc != TC_ERR_TIMEOUT) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", tc_err_msg());
+        return tc_err_set(TC_ERR_LIBRARY, "connection 1: %s", msg);
+    }
+    return rc < 0 ? rc : peer_run_script(r, s);
+}
+
+int main(int argc, char **argv)
+{
+    peer_args a;
+    peer_run r;
+    peer_script s;
+    tr_init();
+    tc_ignore_sigpipe();
+    memset(&r, 0, sizeof r);
+    int rc = parse_args(argc, argv, &a, &r.transport);
+    if (rc < 0) {
+        fputs(usage_text, stderr);
+        return finish(rc);
+    }
+    r.run_deadline = tc_now_ms() + a.deadline_ms;
+    r.server = a.server;
+    tc_markers_init(&r.markers, a.marker_in, a.marker_out);
+    rc = peer_script_load(&s, a.script, a.tls13);
+    if (rc < 0)
+        return finish(rc);
+    r.answer_keyupdate = s.answer_keyupdate;
+    rc = run(&a, &r, &s);
+    peer_run_free(&r);
+    peer_script_free(&s);
+    return finish(rc);
+}

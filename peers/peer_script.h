@@ -1,0 +1,81 @@
+/* peer_script: the peer's script (docs/peer.md "The script"), parsed and
+ * checked completely before anything touches the network.
+ *
+ * A script is a JSON object with either "actions" (a list) or "personality"
+ * (a named preset and its parameters), plus "answer_keyupdate". A
+ * personality is expanded here into the same JSON actions a script could
+ * have spelt out, and those are parsed like any other, so the transcript's
+ * "action" events show what a personality really does.
+ *
+ * Every field is checked with the strict getters of common/jsonio.h: an
+ * unknown key, a wrong type or an out-of-range value is TC_ERR_USAGE with a
+ * message naming the action and field, e.g.
+ * "action 2 (send_alert): field 'level': expected ...". Nothing is
+ * defaulted silently except what docs/peer.md documents. */
+#ifndef TLSCLOSE_PEER_SCRIPT_H
+#define TLSCLOSE_PEER_SCRIPT_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    ACT_SEND_DATA,
+    ACT_SEND_ALERT,
+    ACT_SEND_KEYUPDATE,
+    ACT_SEND_PARTIAL_RECORD,
+    ACT_SEND_RAW,
+    ACT_SEND_PLAINTEXT,
+    ACT_FIN,
+    ACT_RST,
+    ACT_EXPECT_DATA,
+    ACT_EXPECT_CLOSE_NOTIFY,
+    ACT_EXPECT_EOF,
+    ACT_EXPECT_RST,
+    ACT_EXPECT_PLAINTEXT,
+    ACT_EXPECT_SILENCE,
+    ACT_READ_ALL,
+    ACT_STOP_READING,
+    ACT_SIGNAL_SUT,
+    ACT_WAIT_MARKER,
+    ACT_CLOSE,
+    ACT_NEXT_CONNECTION,
+} action_kind;
+
+#define ACTION_DEFAULT_TIMEOUT_MS 5000
+
+typedef struct {
+    action_kind kind;
+    const char *name;      /* the "do" value */
+    json_object *json;     /* the action as written or expanded (borrowed) */
+    int64_t timeout_ms;
+    size_t bytes;          /* send_data, expect_data, send_partial_record */
+    size_t *records;       /* send_data: record sizes */
+    size_t n_records;
+    uint8_t *data;         /* send_alert: the alert content; send_raw: the bytes;
+                              send_plaintext, expect_plaintext: the text */
+    size_t data_len;
+    size_t fragment;       /* send_alert: bytes per record, 0 = one record */
+    bool request;          /* send_keyupdate */
+    const char *marker;    /* signal_sut, wait_marker */
+} peer_action;
+
+typedef struct {
+    json_object *root;     /* the parsed file (owned) */
+    json_object *expanded; /* a personality's actions (owned), or NULL */
+    peer_action *actions;
+    size_t n;
+    bool answer_keyupdate;
+} peer_script;
+
+/* Loads and checks the script file. tls13 rejects send_keyupdate under
+ * TLS 1.2. On failure nothing needs freeing. */
+int peer_script_load(peer_script *s, const char *path, bool tls13);
+
+/* The same from a JSON value, whose ownership passes to s (also on failure). */
+int peer_script_parse(peer_script *s, json_object *root, bool tls13);
+
+void peer_script_free(peer_script *s);
+
+#endif
