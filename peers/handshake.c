@@ -142,6 +142,11 @@ static int configure(hs_ctx *h, const char *cert, const char *key, const char *c
     return set_ciphers(h->ctx, h->tls13, cipher);
 }
 
+void hs_ctx_disable_tickets(hs_ctx *h)
+{
+    SSL_CTX_set_options(h->ctx, SSL_OP_NO_TICKET);
+}
+
 int hs_ctx_init(hs_ctx *h, bool server, bool tls13, const char *cert, const char *key,
                 const char *cipher)
 {

@@ -72,6 +72,11 @@ int hs_ctx_init(hs_ctx *h, bool server, bool tls13, const char *cert, const char
                 const char *cipher);
 void hs_ctx_free(hs_ctx *h);
 
+/* Switches session tickets off (SSL_OP_NO_TICKET): a TLS 1.2 client then
+ * resumes by session ID alone, so only the server's session cache decides
+ * whether a resumption succeeds. */
+void hs_ctx_disable_tickets(hs_ctx *h);
+
 /* Handshakes on fd before the deadline. On TC_OK *c is filled (free with
  * hs_conn_free); on failure *c holds nothing to free. Alerts the library
  * wrote on failure are sent before returning. *c must not move while it

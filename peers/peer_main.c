@@ -133,6 +133,8 @@ static int run(const peer_args *a, peer_run *r, const peer_script *s)
     int rc = hs_ctx_init(&r->hs, a->server, a->tls13, a->cert, a->key, a->cipher);
     if (rc < 0)
         return rc;
+    if (!s->session_tickets)
+        hs_ctx_disable_tickets(&r->hs);
     tr_start(a->server ? "server" : "client", a->tls13 ? "1.3" : "1.2");
     rc = peer_connect(r, r->run_deadline);
     if (rc == TC_ERR_USAGE)

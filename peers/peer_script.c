@@ -365,7 +365,7 @@ static int parse_actions(peer_script *s, json_object *list, bool tls13)
 
 /* ---- the script ---- */
 
-static const char *const action_script_keys[] = {"actions", "answer_keyupdate", NULL};
+static const char *const action_script_keys[] = {"actions", "answer_keyupdate", "session_tickets", NULL};
 
 static int parse_root(peer_script *s, json_object *root, bool tls13)
 {
@@ -377,6 +377,8 @@ static int parse_root(peer_script *s, json_object *root, bool tls13)
     if (has_actions == has_persona)
         return tc_err_set(TC_ERR_USAGE, "script: give exactly one of 'actions' and 'personality'");
     int rc = tc_json_bool(root, "script", "answer_keyupdate", true, &s->answer_keyupdate);
+    if (rc == TC_OK)
+        rc = tc_json_bool(root, "script", "session_tickets", true, &s->session_tickets);
     if (rc < 0)
         return rc;
     if (has_actions) {

@@ -67,6 +67,7 @@ typedef struct {
     peer_action *actions;
     size_t n;
     bool answer_keyupdate;
+    bool session_tickets;  /* false: the library neither offers nor issues tickets */
 } peer_script;
 
 /* Loads and checks the script file. tls13 rejects send_keyupdate under
