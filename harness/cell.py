@@ -78,11 +78,13 @@ def _signal_name(rc: int | None) -> str | None:
 
 
 def _collect_all(procs: list[subprocess.Popen], argvs: list[list[str]],
-                 deadline: float) -> list[ProcessResult]:
+                 deadline: float, cancel_fd: int | None = None) -> list[ProcessResult]:
     """Reads every child's stdout and stderr at once until all have ended.
 
     Reading them together matters: a child blocked on a full pipe while we
-    wait for the other one would turn into a false timeout.
+    wait for the other one would turn into a false timeout. cancel_fd, when
+    it becomes readable, ends the wait like the deadline does (the caller
+    was interrupted and must not wait for the children's own deadlines).
     """
     bufs = {}
     sel = selectors.DefaultSelector()
@@ -91,23 +93,36 @@ def _collect_all(procs: list[subprocess.Popen], argvs: list[list[str]],
             os.set_blocking(stream.fileno(), False)
             sel.register(stream, selectors.EVENT_READ, (i, name))
             bufs[(i, name)] = bytearray()
+    streams = len(bufs)
+    if cancel_fd is not None:
+        sel.register(cancel_fd, selectors.EVENT_READ, "cancel")
     killed = [False] * len(procs)
+    draining = False
     try:
-        while sel.get_map():
+        while streams:
             left = deadline - time.monotonic()
             if left <= 0:
+                if draining:
+                    # A grandchild still holds a pipe open: stop reading.
+                    break
                 for i, p in enumerate(procs):
                     if p.poll() is None:
                         p.kill()
                         killed[i] = True
-                deadline = float("inf")  # now only drain what is left
+                # Drain what is left, for a bounded time.
+                deadline, draining = time.monotonic() + GRACE_S, True
                 continue
             for key, _ in sel.select(timeout=min(left, 3600)):
+                if key.data == "cancel":
+                    sel.unregister(key.fileobj)
+                    deadline = time.monotonic()
+                    continue
                 chunk = os.read(key.fileobj.fileno(), 65536)
                 if chunk:
                     bufs[key.data].extend(chunk)
                 else:
                     sel.unregister(key.fileobj)
+                    streams -= 1
     finally:
         sel.close()
         for p in procs:
@@ -125,16 +140,47 @@ def _collect_all(procs: list[subprocess.Popen], argvs: list[list[str]],
     return results
 
 
+def _listener(backlog: int) -> socket.socket:
+    lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(backlog)
+    return lst
+
+
+def _transport_args(transport: str, connections: int):
+    """Sockets to close after the children start, and the transport argv of
+    peer and SUT. "connect": the peer accepts on an inherited listening
+    socket and the SUT connects to it itself (the connection already waits
+    in the backlog when the peer accepts, so there is no race)."""
+    if transport == "connect":
+        lst = _listener(connections)
+        port = lst.getsockname()[1]
+        return [lst], [lst.fileno()], [], ["--listen-fd", str(lst.fileno())], \
+            ["--connect", f"127.0.0.1:{port}"]
+    pairs = [tcp_pair() for _ in range(connections)]
+    peer_fds = [p[0].fileno() for p in pairs]
+    sut_fds = [p[1].fileno() for p in pairs]
+    socks = [s for p in pairs for s in p]
+    return socks, peer_fds, sut_fds, ["--fd", ",".join(map(str, peer_fds))], \
+        ["--fd", ",".join(map(str, sut_fds))]
+
+
 def run_cell(peer_cmd: Sequence[str], sut_cmd: Sequence[str], peer_script: object,
              sut_script: object, connections: int = 1, deadline_ms: int = 10000,
-             env: dict | None = None) -> CellRun:
+             env: dict | None = None, sut_env: dict | None = None,
+             transport: str = "fd", cancel_fd: int | None = None) -> CellRun:
     """Runs peer and SUT against each other and returns both outputs.
 
     peer_cmd / sut_cmd are the argv prefixes WITHOUT transport, script,
-    marker and deadline arguments; this function appends them.
+    marker and deadline arguments; this function appends them. sut_env, if
+    given, replaces env for the SUT only; transport is "fd" (both inherit
+    connected sockets) or "connect" (the SUT connects to the peer itself).
+    cancel_fd: a descriptor that becomes readable when the caller wants
+    the cell stopped now (both children are then killed and reaped).
     """
     start = time.monotonic()
-    pairs = [tcp_pair() for _ in range(connections)]
+    socks, peer_fds, sut_fds, peer_transport, sut_transport = \
+        _transport_args(transport, connections)
     to_peer_r, to_peer_w = os.pipe()
     to_sut_r, to_sut_w = os.pipe()
     with tempfile.TemporaryDirectory(prefix="tlsclose-cell-") as tmp:
@@ -144,13 +190,11 @@ def run_cell(peer_cmd: Sequence[str], sut_cmd: Sequence[str], peer_script: objec
             json.dump(peer_script, f)
         with open(sut_script_path, "w") as f:
             json.dump(sut_script, f)
-        peer_fds = [p[0].fileno() for p in pairs]
-        sut_fds = [p[1].fileno() for p in pairs]
         common = ["--deadline-ms", str(deadline_ms)]
-        peer_argv = [*peer_cmd, "--fd", ",".join(map(str, peer_fds)),
+        peer_argv = [*peer_cmd, *peer_transport,
                      "--script", peer_script_path, "--marker-in", str(to_peer_r),
                      "--marker-out", str(to_sut_w), *common]
-        sut_argv = [*sut_cmd, "--fd", ",".join(map(str, sut_fds)),
+        sut_argv = [*sut_cmd, *sut_transport,
                     "--script", sut_script_path, "--marker-in", str(to_sut_r),
                     "--marker-out", str(to_peer_w), *common]
         procs = []
@@ -160,14 +204,14 @@ def run_cell(peer_cmd: Sequence[str], sut_cmd: Sequence[str], peer_script: objec
                                           pass_fds=(*peer_fds, to_peer_r, to_sut_w), env=env))
             procs.append(subprocess.Popen(sut_argv, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE,
-                                          pass_fds=(*sut_fds, to_sut_r, to_peer_w), env=env))
+                                          pass_fds=(*sut_fds, to_sut_r, to_peer_w),
+                                          env=env if sut_env is None else sut_env))
         finally:
             # Our copies must go: a socket end still open here would keep the
             # connection alive after the child closes it (no FIN would reach
             # the other side), and an open pipe end would hide a dead writer.
-            for a, b in pairs:
-                a.close()
-                b.close()
+            for sock in socks:
+                sock.close()
             for fd in (to_peer_r, to_peer_w, to_sut_r, to_sut_w):
                 os.close(fd)
             if len(procs) < 2:
@@ -175,5 +219,5 @@ def run_cell(peer_cmd: Sequence[str], sut_cmd: Sequence[str], peer_script: objec
                     p.kill()
                     p.wait()
         hard_deadline = start + deadline_ms / 1000.0 + GRACE_S
-        peer, sut = _collect_all(procs, [peer_argv, sut_argv], hard_deadline)
+        peer, sut = _collect_all(procs, [peer_argv, sut_argv], hard_deadline, cancel_fd)
     return CellRun(peer, sut, (time.monotonic() - start) * 1000.0)

@@ -1,0 +1,42 @@
+# The conformance matrix as ctest entries: one per case x default stack,
+# named CASE@STACK, with a TIMEOUT and LABELS for the stack, TLS versions, IO
+# modes, roles and the cited S*/R* statements.
+#
+# The list is generated at configure time by harness/ctest_entries.py (the
+# harness knows how to read cases; CMake does not), written to a file in the
+# build tree and included from there. Every input of the list is a configure
+# dependency, so adding, removing or editing a case reconfigures the build.
+# A case that does not validate gets no entry and is reported as a warning
+# here and by the `cases-check` entry, so configure keeps working while a
+# case is being written.
+
+if(NOT PYTHON3)
+  find_program(PYTHON3 NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH REQUIRED)
+endif()
+
+get_filename_component(_tlsclose_root ${CMAKE_CURRENT_LIST_DIR} DIRECTORY)
+set(TLSCLOSE_MATRIX_FILE ${CMAKE_BINARY_DIR}/matrix/ctest-entries.cmake)
+execute_process(
+  COMMAND ${CMAKE_COMMAND} -E env PYTHONDONTWRITEBYTECODE=1
+          ${PYTHON3} -m harness.ctest_entries
+          --root ${_tlsclose_root} --build ${CMAKE_BINARY_DIR}
+          --output ${TLSCLOSE_MATRIX_FILE} --python ${PYTHON3}
+  WORKING_DIRECTORY ${_tlsclose_root}
+  RESULT_VARIABLE _tlsclose_matrix_rc
+  ERROR_VARIABLE _tlsclose_matrix_problems)
+
+if(NOT _tlsclose_matrix_rc EQUAL 0)
+  message(WARNING "conformance matrix not registered: harness/ctest_entries.py failed:\n"
+                  "${_tlsclose_matrix_problems}")
+  # Retry on the next build once the harness is fixed.
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+               ${_tlsclose_root}/harness ${_tlsclose_root}/cases)
+  return()
+endif()
+if(_tlsclose_matrix_problems)
+  message(WARNING "cases that do not validate have no matrix entry:\n"
+                  "${_tlsclose_matrix_problems}")
+endif()
+
+include(${TLSCLOSE_MATRIX_FILE})
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${TLSCLOSE_MATRIX_INPUTS})

@@ -1,0 +1,217 @@
+"""Loading and validating one case file, cases/ID.toml (docs/case-format.md).
+
+Contract: `load_case(path, root)` returns a `Case` or raises InvalidInput
+with every problem of the file as `file:line: field: problem`. It reads only
+that file, starts no process and never raises anything else for a bad file
+(a missing file is an InvalidInput too). Checks that need the whole corpus
+(unique ids, citation coverage) live in harness.corpus.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from pathlib import Path
+
+from harness import catalogue
+from harness import fields as F
+from harness import vocabulary as V
+from harness.expectations import check_expectations
+from harness.peer_script import check_peer
+from harness.problems import InvalidInput, Problem, Problems
+from harness.tomlpos import key_lines
+
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+TOP_KEYS = ("id", "title", "cites", "refs", "why", "deadline_ms", "applies", "peer", "steps",
+            "expect")
+TOP_REQUIRED = ("id", "title", "cites", "refs", "why", "peer", "steps", "expect")
+APPLIES = {"tls": V.TLS_VERSIONS, "roles": V.ROLES, "io": V.IO_MODES, "api": V.APIS}
+
+
+@dataclasses.dataclass
+class Case:
+    id: str
+    title: str
+    cites: list[str]
+    refs: list[str]
+    why: str
+    file: str                       # as shown to people: cases/ID.toml
+    applies: dict[str, tuple[str, ...]]
+    peer: dict                      # the peer's JSON script
+    cipher: dict[str, str]          # TLS version -> suite the peer is restricted to
+    steps: list[dict]               # as written, labels included
+    deadline_ms: int
+    expect_rfc: dict
+    expect_api: dict
+    labels: dict[str, int]          # label -> 1-based step number
+
+    def sut_script(self) -> list[dict]:
+        """The steps as the shim gets them: harness-only keys removed."""
+        return [{k: v for k, v in s.items() if k not in V.STEP_HARNESS_ONLY} for s in self.steps]
+
+    def connections(self) -> int:
+        return 2 if any(s.get("op") == "resume" for s in self.steps) else 1
+
+    def step_desc(self, number: int) -> str:
+        """"shutdown 'first_close'": the op and label of a step."""
+        if not 1 <= number <= len(self.steps):
+            return "(no such step)"
+        step = self.steps[number - 1]
+        label = f" '{step['label']}'" if "label" in step else ""
+        return f"{step.get('op')}{label}"
+
+    def step_name(self, number: int) -> str:
+        """"step 3 (shutdown 'first_close')" for reasons."""
+        return f"step {number} ({self.step_desc(number)})"
+
+
+def _read(path: Path, shown: str) -> tuple[dict, dict[tuple, int]]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise InvalidInput([Problem(shown, 1, "(file)", "no such file")])
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput([Problem(shown, 1, "(file)", f"cannot read: {exc}")])
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        line = int(m.group(1)) if m else 1
+        raise InvalidInput([Problem(shown, line, "toml", f"syntax error: {exc}")])
+    return data, key_lines(text)
+
+
+def load_toml(path: Path, shown: str) -> tuple[dict, Problems]:
+    """Parses a TOML file; the Problems collector knows its line numbers."""
+    data, lines = _read(path, shown)
+    return data, Problems(shown, lines)
+
+
+def _check_header(probs: Problems, data: dict, stem: str) -> None:
+    F.unknown_keys(probs, (), data, TOP_KEYS)
+    F.missing_keys(probs, (), data, TOP_REQUIRED)
+    if "id" in data and F.text(probs, ("id",), data["id"], one_line=True):
+        if not ID_RE.match(data["id"]):
+            probs.add(("id",), "must be lower-case words joined by '-' (e.g. peer-closes-first)")
+        elif data["id"] != stem:
+            probs.add(("id",), f"{data['id']!r} differs from the file name {stem!r}")
+    if "title" in data and F.text(probs, ("title",), data["title"], one_line=True):
+        if len(data["title"]) > 120:
+            probs.add(("title",), "longer than 120 characters")
+    if "cites" in data:
+        F.string_list(probs, ("cites",), data["cites"], tuple(catalogue.STATEMENTS))
+    if "refs" in data and F.string_list(probs, ("refs",), data["refs"]):
+        for i, ref in enumerate(data["refs"]):
+            if isinstance(ref, str) and "\n" in ref.strip():
+                probs.add(("refs", i), "must be one line")
+    if "why" in data:
+        F.text(probs, ("why",), data["why"])
+    if "deadline_ms" in data:
+        F.int_range(probs, ("deadline_ms",), data["deadline_ms"], 100, V.MAX_TIMEOUT_MS)
+
+
+def _applies(probs: Problems, data: dict) -> dict[str, tuple[str, ...]]:
+    out = dict(APPLIES)
+    table = data.get("applies", {})
+    if not F.want_type(probs, ("applies",), table, dict, "a table"):
+        return out
+    F.unknown_keys(probs, ("applies",), table, APPLIES)
+    for key, allowed in APPLIES.items():
+        if key in table:
+            # Keep the canonical order whatever order the file uses.
+            chosen = F.string_list(probs, ("applies", key), table[key], allowed)
+            out[key] = tuple(v for v in allowed if v in chosen)
+    return out
+
+
+def _step(probs: Problems, i: int, step: object, labels: dict[str, int]) -> None:
+    path = ("steps", i)
+    if not F.want_type(probs, path, step, dict, "a table"):
+        return
+    if "op" not in step:
+        probs.add(path + ("op",), "missing (required)")
+        return
+    op = step["op"]
+    if op not in V.SHIM_OPS:
+        probs.add(path + ("op",), f"unknown op {op!r} (ops: {', '.join(V.SHIM_OPS)})")
+        return
+    spec = {**V.STEP_COMMON, **V.SHIM_OPS[op], **{k: "text" for k in V.STEP_HARNESS_ONLY}}
+    F.check_table(probs, path, step, spec, V.SHIM_REQUIRED.get(op, ()))
+    if op == "read" and "bytes" in step and "until" in step:
+        probs.add(path + ("until",), "read takes either bytes or until, not both")
+    label = step.get("label")
+    if isinstance(label, str):
+        if not LABEL_RE.match(label):
+            probs.add(path + ("label",), "must be a name: letters, digits, _ and -")
+        elif label in labels:
+            probs.add(path + ("label",), f"duplicate label (also step {labels[label]})")
+        else:
+            labels[label] = i + 1
+
+
+def _steps(probs: Problems, data: dict) -> tuple[list[dict], dict[str, int]]:
+    steps = data.get("steps", [])
+    labels: dict[str, int] = {}
+    if not F.want_type(probs, ("steps",), steps, list, "an array of tables ([[steps]])"):
+        return [], labels
+    if not steps and "steps" in data:
+        probs.add(("steps",), "must not be empty")
+    for i, step in enumerate(steps):
+        _step(probs, i, step, labels)
+    return [s for s in steps if isinstance(s, dict)], labels
+
+
+def _deadline_fits(probs: Problems, steps: list[dict], deadline: int) -> None:
+    for i, step in enumerate(steps):
+        t = step.get("timeout_ms")
+        if F.is_int(t) and t > deadline:
+            probs.add(("steps", i, "timeout_ms"), f"{t} ms is longer than the case's "
+                      f"deadline_ms ({deadline})")
+
+
+def _applicability(probs: Problems, steps: list[dict], applies: dict) -> None:
+    """Steps that cannot run in a combination the case claims to apply to."""
+    for i, step in enumerate(steps):
+        op = step.get("op")
+        if op in V.TLS13_ONLY_OPS and "1.2" in applies["tls"]:
+            probs.add(("steps", i, "op"), f"{op} exists only in TLS 1.3 but applies.tls "
+                      "includes 1.2")
+        if step.get("until_blocked") is True and "blocking" in applies["io"]:
+            probs.add(("steps", i, "until_blocked"), "needs nonblocking or memory IO but "
+                      "applies.io includes blocking")
+    resumes = [i for i, s in enumerate(steps) if s.get("op") == "resume"]
+    for i in resumes[1:]:
+        probs.add(("steps", i, "op"), "only one resume step per case (two connections)")
+
+
+def load_case(path: Path, root: Path | None = None) -> Case:
+    path = Path(path)
+    shown = display_path(path, root)
+    data, probs = load_toml(path, shown)
+    _check_header(probs, data, path.stem)
+    applies = _applies(probs, data)
+    steps, labels = _steps(probs, data)
+    deadline = data.get("deadline_ms", V.DEFAULT_DEADLINE_MS)
+    deadline = deadline if F.is_int(deadline) else V.DEFAULT_DEADLINE_MS
+    _deadline_fits(probs, steps, deadline)
+    _applicability(probs, steps, applies)
+    peer, cipher = check_peer(probs, data.get("peer"), steps, applies, deadline) \
+        if "peer" in data else ({}, {})
+    expect = data.get("expect", {})
+    rfc, api = check_expectations(probs, expect, steps, labels, applies) \
+        if "expect" in data else ({}, {})
+    probs.raise_if_any()
+    return Case(id=data["id"], title=data["title"].strip(), cites=list(data["cites"]),
+                refs=list(data["refs"]), why=data["why"].strip(), file=shown, applies=applies,
+                peer=peer, cipher=cipher, steps=steps, deadline_ms=deadline, expect_rfc=rfc,
+                expect_api=api, labels=labels)
+
+
+def display_path(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return str(path.resolve().relative_to(Path(root).resolve()))
+        except ValueError:
+            pass
+    return str(path)

@@ -1,0 +1,217 @@
+"""Running cells: command lines, a pool of workers, progress.
+
+Contract: `run_cells(cells, env, jobs, progress)` runs every cell that is not
+a skip (each through harness.cell.run_cell, which bounds it by the case's
+deadline and reaps both children on every path) and returns one result dict
+per cell, in the cells' order, in the shape of results.json "cells"
+(docs/results-format.md). A cell whose processes cannot even start is an
+ERROR result, never an exception. On KeyboardInterrupt the cells not started
+are dropped, the running ones finish (their children are bounded by their
+deadlines) and `RunOutcome.interrupted` is set.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import os
+import shlex
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from harness import cell as cellrun
+from harness.evaluate import Judgement, judge, tail
+from harness.matrix import Cell
+from harness.stack import StackInfo
+
+PEER_PROGRAM = "tlsclose-peer"
+
+
+@dataclasses.dataclass
+class Environment:
+    """Where the built programs and credentials are."""
+    root: Path
+    build_dir: Path
+
+    @property
+    def bin_dir(self) -> Path:
+        return self.build_dir / "bin"
+
+    @property
+    def peer(self) -> Path:
+        return self.bin_dir / PEER_PROGRAM
+
+    @property
+    def cert(self) -> Path:
+        return self.build_dir / "credentials" / "cert.pem"
+
+    @property
+    def key(self) -> Path:
+        return self.build_dir / "credentials" / "key.pem"
+
+    def setup_problem(self) -> str | None:
+        """Why no cell can run at all, or None."""
+        if not os.access(self.peer, os.X_OK):
+            return f"mock peer not built: {self.peer} (build target {PEER_PROGRAM})"
+        for path in (self.cert, self.key):
+            if not path.is_file():
+                return f"test credentials missing: {path} (build target credentials)"
+        return None
+
+
+@dataclasses.dataclass
+class RunOutcome:
+    results: list[dict]
+    interrupted: bool = False
+
+
+OPPOSITE = {"client": "server", "server": "client"}
+
+
+def peer_argv(cell: Cell, env: Environment) -> list[str]:
+    argv = [str(env.peer), "--role", OPPOSITE[cell.role], "--tls", cell.tls,
+            "--cert", str(env.cert), "--key", str(env.key)]
+    if cell.tls in cell.case.cipher:
+        argv += ["--cipher", cell.case.cipher[cell.tls]]
+    return argv
+
+
+def sut_argv(cell: Cell, env: Environment) -> list[str]:
+    return cell.stack.argv(env.bin_dir, env.root) + [
+        "--role", cell.role, "--tls", cell.tls, "--io", cell.io,
+        "--cert", str(env.cert), "--key", str(env.key)]
+
+
+def reproduce_command(cell: Cell) -> str:
+    """The front-door command that runs exactly this cell again."""
+    stack = ["--stack", cell.stack.name] if cell.stack.source == "name" \
+        else ["--stack-file", cell.stack.file]
+    return shlex.join(["./tlsclose", "run", *stack, "--case", cell.case.id, "--tls", cell.tls,
+                       "--io", cell.io, "--role", cell.role])
+
+
+def base_result(cell: Cell) -> dict:
+    return {"id": cell.id, "case": cell.case.id, "stack": cell.stack.name, "tls": cell.tls,
+            "io": cell.io, "role": cell.role, "verdict": None, "reason": "",
+            "peer": cell.case.peer, "ops": [], "wire": [], "checks": [], "notes": [],
+            "duration_ms": 0.0, "command": reproduce_command(cell),
+            "stderr": {"peer": "", "sut": ""}, "argv": None}
+
+
+def _with(result: dict, j: Judgement) -> dict:
+    result.update(verdict=j.verdict, reason=j.reason, checks=j.checks, notes=j.notes)
+    return result
+
+
+@dataclasses.dataclass
+class Stop:
+    """Set on Ctrl-C: cells not started yet are not started, running ones
+    are cut short through the cancel pipe run_cell watches."""
+    event: threading.Event
+    cancel_fd: int | None = None
+
+
+def _execute(cell: Cell, env: Environment, stop: Stop) -> cellrun.CellRun:
+    base_env = dict(os.environ)
+    return cellrun.run_cell(peer_argv(cell, env), sut_argv(cell, env), cell.case.peer,
+                            cell.case.sut_script(), cell.case.connections(),
+                            cell.case.deadline_ms, env=base_env,
+                            sut_env={**base_env, **cell.stack.env},
+                            transport=cell.stack.transport, cancel_fd=stop.cancel_fd)
+
+
+def run_one(cell: Cell, env: Environment, info: StackInfo | None,
+            setup_problem: str | None, stop: Stop) -> dict:
+    result = base_result(cell)
+    if cell.skip:
+        return _with(result, Judgement("SKIP", cell.skip))
+    if stop.event.is_set():
+        return _with(result, Judgement("ERROR", "interrupted before it started"))
+    problem = setup_problem or (info.error if info else None)
+    if problem:
+        return _with(result, Judgement("ERROR", problem))
+    try:
+        run = _execute(cell, env, stop)
+    except OSError as exc:
+        return _with(result, Judgement("ERROR", f"cannot start the cell: {exc}"))
+    result.update(ops=run.sut.lines, wire=run.peer.lines, duration_ms=round(run.duration_ms, 1),
+                  stderr={"peer": tail(run.peer.stderr), "sut": tail(run.sut.stderr)},
+                  argv={"peer": run.peer.argv, "sut": run.sut.argv})
+    if stop.event.is_set():
+        # Ctrl-C reached the children too: what they did is not the stack's.
+        return _with(result, Judgement("ERROR", "interrupted"))
+    library = _hello_library(run.sut.lines) or (info.library if info else None)
+    return _with(result, judge(cell, run, library))
+
+
+def _hello_library(lines: list[dict]) -> str | None:
+    hello = next((line for line in lines if "shim" in line and "library" in line), None)
+    return hello.get("library") if hello and isinstance(hello.get("library"), str) else None
+
+
+class Progress:
+    """One updating line on a terminal; silent otherwise."""
+
+    def __init__(self, total: int, stream=None):
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty()
+        self.total, self.done, self.failed = total, 0, 0
+        self.start = time.monotonic()
+        self.lock = threading.Lock()
+
+    def update(self, result: dict) -> None:
+        with self.lock:
+            self.done += 1
+            if result["verdict"] not in ("PASS", "SKIP", "KNOWN"):
+                self.failed += 1
+            if self.enabled:
+                self.stream.write(f"\r{self.done}/{self.total} cells  "
+                                  f"{time.monotonic() - self.start:6.1f}s  "
+                                  f"{self.failed} not passing ")
+                self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _guarded(cell: Cell, *args) -> dict:
+    try:
+        return run_one(cell, *args)
+    except Exception:  # a harness bug must not take the other cells down
+        return _with(base_result(cell), Judgement("ERROR", "harness error: " +
+                                                  traceback.format_exc(limit=3)))
+
+
+def run_cells(cells: list[Cell], env: Environment, infos: dict[str, StackInfo], jobs: int,
+              progress: Progress | None = None) -> RunOutcome:
+    setup = env.setup_problem() if any(not c.skip for c in cells) else None
+    cancel_r, cancel_w = os.pipe()
+    stop = Stop(threading.Event(), cancel_r)
+    results: dict[int, dict] = {}
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs))
+    futures = {pool.submit(_guarded, cell, env, infos.get(cell.stack.name), setup, stop): i
+               for i, cell in enumerate(cells)}
+    try:
+        for future in concurrent.futures.as_completed(futures):
+            results[futures[future]] = future.result()
+            if progress:
+                progress.update(results[futures[future]])
+    except KeyboardInterrupt:
+        stop.event.set()
+        os.write(cancel_w, b"x")
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future, i in futures.items():
+            if future.done() and not future.cancelled():
+                results[i] = future.result()
+        return RunOutcome([results[i] for i in sorted(results)], interrupted=True)
+    finally:
+        pool.shutdown(wait=True)
+        os.close(cancel_r)
+        os.close(cancel_w)
+        if progress:
+            progress.finish()
+    return RunOutcome([results[i] for i in sorted(results)])

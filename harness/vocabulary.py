@@ -1,0 +1,177 @@
+"""The words of the shim protocol and the peer script, as data.
+
+Everything here restates docs/shim-protocol.md and docs/peer.md so the case
+validator can reject a typo before a process ever starts. When those
+contracts grow, this file grows with them; nothing else hard-codes an op,
+action or outcome name.
+"""
+from __future__ import annotations
+
+TLS_VERSIONS = ("1.2", "1.3")
+IO_MODES = ("blocking", "nonblocking", "memory")
+ROLES = ("client", "server")
+APIS = ("openssl", "native")
+
+# Sizes the harness accepts from a case. Larger values are almost certainly
+# typos and would only turn into slow or stuck cells.
+MAX_BYTES = 16 * 1024 * 1024
+MAX_RECORD = 16384
+MAX_HEX_BYTES = 65536
+MAX_TIMEOUT_MS = 120_000
+DEFAULT_DEADLINE_MS = 8000
+DEFAULT_STEP_TIMEOUT_MS = 5000
+
+# Field kinds used by the schemas below:
+#   "bool", "size" (0..MAX_BYTES), "count" (1..MAX_BYTES), "record" (1..MAX_RECORD),
+#   "ms" (1..MAX_TIMEOUT_MS), "marker", "text",
+#   ("enum", values...), "records" (list of record sizes), "hex", "alert",
+#   "level", "alert_list".
+
+# op -> {field: kind}; `required` lists the fields a step must have.
+SHIM_OPS: dict[str, dict[str, object]] = {
+    "handshake": {"nowait": "bool"},
+    "write": {"bytes": "size", "nowait": "bool", "until_blocked": "bool"},
+    "read": {"bytes": "size", "until": ("enum", "close"), "nowait": "bool"},
+    "shutdown": {"nowait": "bool"},
+    "shutdown_quiet": {},
+    "shutdown_full": {"nowait": "bool"},
+    "get_shutdown": {},
+    "get_error_after": {},
+    "keyupdate": {"request_peer": "bool"},
+    "close_transport": {},
+    "free_without_shutdown": {},
+    "session_resumable": {},
+    "resume": {},
+    "signal_peer": {"marker": "marker"},
+    "wait_peer": {"marker": "marker"},
+    "plaintext_write": {"text": "text"},
+    "plaintext_read": {"text": "text"},
+}
+SHIM_REQUIRED = {
+    "write": ("bytes",),
+    "signal_peer": ("marker",),
+    "wait_peer": ("marker",),
+    "plaintext_write": ("text",),
+    "plaintext_read": ("text",),
+}
+STEP_COMMON = {"op": "text", "timeout_ms": "ms"}
+STEP_HARNESS_ONLY = ("label",)
+
+# Normalized outcomes per op (shim protocol §5). {N} is a count, {CLASS} an
+# error class, {NAME} an alert or error name.
+_SHUTDOWN = ("sent", "complete", "want_read", "want_write", "error:{CLASS}")
+OUTCOMES: dict[str, tuple[str, ...]] = {
+    "handshake": ("ok", "want_read", "want_write", "error:{CLASS}"),
+    "write": ("ok:{N}", "want_write", "want_read", "error:{CLASS}"),
+    "read": ("data:{N}", "closed", "truncated", "want_read", "want_write", "error:{CLASS}"),
+    "shutdown": _SHUTDOWN,
+    "shutdown_quiet": _SHUTDOWN,
+    "shutdown_full": _SHUTDOWN,
+    "get_shutdown": ("none", "sent", "received", "sent+received"),
+    "get_error_after": ("{NAME}",),
+    "keyupdate": ("ok", "error:{CLASS}"),
+    "session_resumable": ("resumable", "not_resumable"),
+    "resume": ("reused", "not_reused", "error:{CLASS}"),
+    "free_without_shutdown": ("ok",),
+    "close_transport": ("ok",),
+    "signal_peer": ("ok",),
+    "wait_peer": ("ok",),
+    "plaintext_write": ("ok:{N}", "error:{CLASS}"),
+    "plaintext_read": ("match", "mismatch", "eof", "error:reset"),
+}
+ERROR_CLASSES = ("unexpected_eof", "reset", "shut_down", "data_after_close", "decode",
+                 "alert:{NAME}", "warning_alert:{NAME}", "timeout", "protocol", "other")
+
+# Peer actions (docs/peer.md): do -> {field: kind}.
+PEER_ACTIONS: dict[str, dict[str, object]] = {
+    "send_data": {"bytes": "size", "records": "records"},
+    "send_alert": {"alert": "alert", "level": "level", "fragment": "record",
+                   "trailing": "hex", "coalesce": "alert_list"},
+    "send_keyupdate": {"request": "bool"},
+    "send_partial_record": {"bytes": "record"},
+    "send_raw": {"hex": "hex"},
+    "send_plaintext": {"text": "text"},
+    "fin": {},
+    "rst": {},
+    "expect_data": {"bytes": "count"},
+    "expect_close_notify": {},
+    "expect_eof": {},
+    "expect_rst": {},
+    "expect_plaintext": {"text": "text"},
+    "expect_silence": {},
+    "read_all": {},
+    "stop_reading": {},
+    "signal_sut": {"marker": "marker"},
+    "wait_marker": {"marker": "marker"},
+    "close": {},
+    "next_connection": {},
+}
+PEER_REQUIRED = {
+    "send_data": ("bytes",),
+    "send_alert": ("alert",),
+    "send_raw": ("hex",),
+    "send_plaintext": ("text",),
+    "expect_data": ("bytes",),
+    "expect_plaintext": ("text",),
+    "signal_sut": ("marker",),
+    "wait_marker": ("marker",),
+}
+ACTION_COMMON = {"do": "text", "timeout_ms": "ms"}
+
+PERSONALITIES: dict[str, dict[str, object]] = {
+    "well-behaved": {"bytes": "size"},
+    "no-close-notify": {"bytes": "size"},
+    "data-after-close": {"variant": ("enum", "legal", "illegal"), "bytes": "size"},
+    "truncating": {"variant": ("enum", "mid-record", "between-records", "rst"), "bytes": "size"},
+    "quiet": {"bytes": "size", "silence_ms": "ms"},
+}
+# Every personality parameter has a default (docs/peer.md); timeout_ms is
+# given to each of the personality's actions.
+PERSONALITY_COMMON = {"timeout_ms": "ms"}
+PEER_SCRIPT_COMMON = {"answer_keyupdate": "bool"}
+# Only next to `actions`: false switches tickets off (SSL_OP_NO_TICKET), so
+# TLS 1.2 resumption depends on the server's session-ID cache alone.
+PEER_ACTIONS_SCRIPT = {"session_tickets": "bool"}
+PEER_HARNESS_ONLY = ("cipher",)
+
+# Cipher suites the peer can be restricted to, per TLS version (docs/peer.md).
+CIPHERS = {
+    "1.3": ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"),
+    "1.2": ("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+            "ECDHE-ECDSA-CHACHA20-POLY1305"),
+}
+
+# TLS alert descriptions (IANA TLS Alerts registry).
+ALERTS = {
+    "close_notify": 0, "unexpected_message": 10, "bad_record_mac": 20,
+    "decryption_failed": 21, "record_overflow": 22, "decompression_failure": 30,
+    "handshake_failure": 40, "no_certificate": 41, "bad_certificate": 42,
+    "unsupported_certificate": 43, "certificate_revoked": 44, "certificate_expired": 45,
+    "certificate_unknown": 46, "illegal_parameter": 47, "unknown_ca": 48,
+    "access_denied": 49, "decode_error": 50, "decrypt_error": 51,
+    "export_restriction": 60, "protocol_version": 70, "insufficient_security": 71,
+    "internal_error": 80, "inappropriate_fallback": 86, "user_canceled": 90,
+    "no_renegotiation": 100, "missing_extension": 109, "unsupported_extension": 110,
+    "certificate_unobtainable": 111, "unrecognized_name": 112,
+    "bad_certificate_status_response": 113, "bad_certificate_hash_value": 114,
+    "unknown_psk_identity": 115, "certificate_required": 116,
+    "no_application_protocol": 120,
+}
+ALERT_LEVELS = ("warning", "fatal")
+
+# Transcript events of the peer and the fields a wire pattern may test.
+PEER_EVENTS = ("start", "handshake", "record", "bad_record", "tcp", "plaintext", "marker",
+               "expect", "action", "end")
+EVENT_FIELDS = ("ev", "dir", "by", "conn", "type", "epoch", "seq", "len", "level",
+                "level_byte", "alert", "code", "malformed", "handshake", "request_update",
+                "fragment", "hex", "why", "what", "drained", "text", "name", "ok", "detail",
+                "do", "status", "message", "role", "tls", "cipher", "resumed", "error")
+
+# api-level fields of one step: the SSL_shutdown(3) contract values and the
+# native answers of the session queries (`reused` of resume, `resumable` of
+# session_resumable).
+API_FIELDS = ("ret", "error", "queue", "errno", "sent", "received", "reused", "resumable")
+
+# Steps and actions that only exist in TLS 1.3.
+TLS13_ONLY_OPS = ("keyupdate",)
+TLS13_ONLY_ACTIONS = ("send_keyupdate",)
