@@ -22,6 +22,8 @@ PACKAGES = [
     "gcc", "libc6-dev", "cmake", "ninja-build", "pkg-config",
     "openssl", "libssl-dev", "libgnutls28-dev", "libjson-c-dev",
     "python3", "python3-pytest", "python3-jinja2",
+    # report tests: workflow YAML, JUnit schema validation, the headless browser
+    "python3-yaml", "python3-lxml", "python3-selenium", "chromium", "chromium-driver",
 ]
 
 JOBS = str(os.cpu_count() or 2)

@@ -1,0 +1,203 @@
+"""Traceability, Rosetta, diff and the terminal summary, from the fixture."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from reports_testlib import big_doc, cell_by, small, small_doc  # noqa: F401
+from reports import diff, rosetta, summary, traceability
+from reports.model import ResultsError
+
+
+# ---- traceability ----
+
+def test_every_statement_has_a_row_even_unchecked(small):
+    rows = {r["id"]: r for r in traceability.build(small)["rows"]}
+    expected = [f"S{i}" for i in range(1, 22)] + [f"R{i}" for i in range(1, 13)]
+    assert list(rows)[:len(expected)] == expected
+    assert rows["S2"]["cases"] == []          # no fixture case cites S2: shown, not dropped
+    assert rows["S2"]["text"]
+
+
+def test_statement_rows_carry_cases_and_worst_verdicts(small):
+    rows = {r["id"]: r for r in traceability.build(small)["rows"]}
+    s10 = rows["S10"]
+    assert [c["case"] for c in s10["cases"]] == ["sut-closes-first-second-shutdown-completes"]
+    assert s10["per_stack"] == {"openssl": "PASS", "gnutls": "FAIL", "wolfssl": "SKIP"}
+    s19 = rows["S19"]
+    # CRASH is the worst of the quiet-peer case on gnutls
+    assert s19["per_stack"]["gnutls"] == "CRASH"
+
+
+def test_unknown_citation_is_flagged(small):
+    small["cases"]["peer-data-after-own-close-notify-ignored"]["cites"].append("R99")
+    rows = {r["id"]: r for r in traceability.build(small)["rows"]}
+    assert rows["R99"]["in_catalogue"] is False
+
+
+# ---- rosetta ----
+
+def entries(table, event, stack):
+    row = next(r for r in table["rows"] if r["event"] == event)
+    return row["entries"][stack]
+
+
+def test_rosetta_from_transcripts(small):
+    table = rosetta.build(small)
+    trunc_ossl = entries(table, "fin_without_close_notify", "openssl")
+    assert any("unexpected eof while reading" in e["native"] and e["outcome"] == "truncated"
+               for e in trunc_ossl)
+    trunc_gnu = entries(table, "fin_without_close_notify", "gnutls")
+    assert [e["native"] for e in trunc_gnu] == ["GNUTLS_E_PREMATURE_TERMINATION, ret -110"]
+    assert sum(len(e["cells"]) for e in trunc_gnu) == 2
+    clean = entries(table, "clean_close", "openssl")
+    assert any(e["op"] == "shutdown" and e["outcome"] == "complete" for e in clean)
+    after = entries(table, "close_notify_then_data", "gnutls")
+    # the failing cell reports the data it should have dropped: that is its entry
+    assert {e["outcome"]: e["verdicts"] for e in after} == {"closed": {"PASS": 2},
+                                                           "data:100": {"FAIL": 1}}
+    quiet = entries(table, "quiet_close", "openssl")
+    assert quiet and quiet[0]["outcome"] == "error:unexpected_eof"
+    # no cell of the fixture resets the connection: the row stays empty, never invented
+    assert all(not entries(table, "rst", s) for s in table["stacks"])
+
+
+def test_case_key_beats_mapping_beats_transcript(small, monkeypatch):
+    case = "peer-fin-without-close-notify-read-reports-truncation"
+    cell = cell_by(small, case, "openssl")
+    assert rosetta.assign(small, cell)[::2] == ("fin_without_close_notify", "transcript")
+    monkeypatch.setitem(rosetta.CASE_EVENTS, case, "rst")
+    assert rosetta.assign(small, cell)[::2] == ("rst", "mapping")
+    small["cases"][case]["rosetta"] = {"event": "truncation_mid_record", "step": 3}
+    assert rosetta.assign(small, cell) == ("truncation_mid_record", 3, "case")
+    assert rosetta.observing_op(cell, 3)["op"] == "close_transport"
+
+
+@pytest.mark.parametrize("wire,event", [
+    ([{"ev": "tcp", "dir": "sent", "what": "rst"}], "rst"),
+    ([{"ev": "record", "dir": "sent", "by": "peer", "type": "alert", "level": "fatal",
+       "alert": "handshake_failure"}], "fatal_alert"),
+    ([{"ev": "record", "dir": "sent", "by": "peer", "type": "alert", "level": "warning",
+       "alert": "user_canceled"},
+      {"ev": "record", "dir": "sent", "by": "peer", "type": "alert", "level": "warning",
+       "alert": "close_notify"}], "user_canceled"),
+    ([{"ev": "action", "do": "send_partial_record"}, {"ev": "tcp", "dir": "sent", "what": "fin"}],
+     "truncation_mid_record"),
+    ([{"ev": "record", "dir": "sent", "by": "peer", "type": "application_data", "len": 100,
+       "partial": 67}, {"ev": "tcp", "dir": "sent", "what": "fin"}], "truncation_mid_record"),
+    ([{"ev": "record", "dir": "recv", "by": "sut", "type": "alert", "alert": "close_notify"},
+      {"ev": "record", "dir": "sent", "by": "peer", "type": "application_data"}],
+     "close_notify_then_data"),
+    ([{"ev": "record", "dir": "sent", "by": "peer", "type": "alert", "level": "fatal",
+       "level_byte": 2, "alert": "close_notify"}], "clean_close"),
+    ([{"ev": "action", "do": "expect_silence"}, {"ev": "tcp", "dir": "sent", "what": "fin"}],
+     "quiet_close"),
+    ([{"ev": "tcp", "dir": "sent", "what": "fin"}], "fin_without_close_notify"),
+    # the SUT closed first: the peer's FIN only answers it
+    ([{"ev": "tcp", "dir": "recv", "what": "eof"}, {"ev": "tcp", "dir": "sent", "what": "fin"}], None),
+    # malformed, fragmented and unknown alerts test parsing, not closing
+    ([{"ev": "record", "dir": "sent", "by": "peer", "type": "alert", "level": "warning",
+       "alert": "close_notify", "malformed": True}], None),
+    ([{"ev": "record", "dir": "sent", "by": "peer", "type": "alert", "level": "warning",
+       "fragment": True, "malformed": True}], None),
+    ([{"ev": "record", "dir": "sent", "by": "peer", "type": "alert", "level": "warning",
+       "alert": "unknown", "code": 250},
+      {"ev": "record", "dir": "sent", "by": "peer", "type": "alert", "level": "warning",
+       "alert": "close_notify"}], None),
+    ([{"ev": "record", "dir": "sent", "by": "library", "type": "handshake"}], None),
+])
+def test_transcript_derivation(wire, event):
+    assert rosetta.event_from_transcript(wire) == event
+
+
+# ---- diff ----
+
+def test_diff_reports_verdict_and_native_changes_not_timing(small):
+    base = copy.deepcopy(small)
+    now = copy.deepcopy(small)
+    for cell in now["cells"]:
+        cell["duration_ms"] = (cell.get("duration_ms") or 0) * 3
+        for op in cell["ops"]:
+            if "ms" in op:
+                op["ms"] += 1
+    assert diff.diff(now, base)["changed"] == []
+    target = cell_by(now, "peer-fin-without", "gnutls")
+    next(op for op in target["ops"] if op.get("step") == 2)["native"]["ret"] = -54
+    better = cell_by(now, "peer-data-after-own", "gnutls", "FAIL")
+    better["verdict"] = "PASS"
+    worse = cell_by(now, "sut-closes-first", "openssl")
+    worse["verdict"] = "TIMEOUT"
+    d = diff.diff(now, base)
+    ids = [c["id"] for c in d["changed"]]
+    assert ids[0] == worse["id"] and d["changed"][0]["worse"]
+    assert set(ids) == {target["id"], better["id"], worse["id"]}
+    step = next(c for c in d["changed"] if c["id"] == target["id"])["steps"][0]
+    assert step["step"] == 2 and "ret -110" in step["before"] and "ret -54" in step["after"]
+
+
+def test_diff_added_removed(small):
+    base = copy.deepcopy(small)
+    gone = small["cells"].pop(0)
+    small["cells"].append(dict(copy.deepcopy(gone), id="new/cell/tls1.3/blocking/client"))
+    d = diff.diff(small, base)
+    assert d["removed"] == [gone["id"]] and d["added"] == ["new/cell/tls1.3/blocking/client"]
+
+
+# ---- terminal summary ----
+
+def test_summary_fits_one_screen(big_doc):
+    text = summary.format_summary(big_doc, "out/index.html")
+    lines = text.splitlines()
+    assert len(lines) <= 24
+    assert max(len(line) for line in lines) <= summary.WIDTH
+    assert lines[-1] == "report: out/index.html"
+    assert "... and" in text and "more" in text
+
+
+def test_summary_counts_and_ids(small):
+    text = summary.format_summary(small)
+    lines = text.splitlines()
+    header = lines[2].split()
+    assert header[:3] == ["stack", "PASS", "KNOWN"] and header[-1] == "total"
+    gnutls = next(line.split() for line in lines if line.startswith("gnutls"))
+    assert gnutls[1:] == ["10", "0", "1", "2", "0", "1", "1", "15"]
+    for cell in small["cells"]:
+        if cell["verdict"] in ("FAIL", "ERROR", "TIMEOUT", "CRASH"):
+            assert cell["id"] in text
+    assert "report:" not in text
+
+
+def test_summary_all_green_has_no_problem_list(small):
+    for cell in small["cells"]:
+        cell["verdict"] = "PASS"
+    text = summary.format_summary(small)
+    assert "need a look" not in text
+    assert "ERROR" not in text  # only columns that have counts, plus PASS and FAIL
+
+
+def test_summary_rejects_garbage():
+    with pytest.raises(ResultsError):
+        summary.format_summary({"cells": "nope"})
+
+
+def test_mapping_may_leave_a_case_out(small, monkeypatch):
+    case = "peer-fin-without-close-notify-read-reports-truncation"
+    monkeypatch.setitem(rosetta.CASE_EVENTS, case, None)
+    assert rosetta.assign(small, cell_by(small, case, "openssl")) == (None, None, "mapping")
+    table = rosetta.build(small)
+    assert not entries(table, "fin_without_close_notify", "openssl")
+
+
+def test_quoted_op_order():
+    def op(step, name, outcome):
+        return {"step": step, "op": name, "outcome": outcome, "native": {"ret": 0}}
+    ops = [op(1, "handshake", "ok"), op(2, "read", "data:100"), op(3, "shutdown", "sent"),
+           op(4, "shutdown", "want_read"), op(5, "close_transport", "ok")]
+    cell = {"ops": ops, "checks": []}
+    assert rosetta.observing_op(cell)["step"] == 4          # last shutdown call
+    cell["checks"] = [{"step": 2, "ok": False, "what": "read outcome"}]
+    assert rosetta.observing_op(cell)["step"] == 2          # the failed check's step
+    ops[3]["outcome"] = "error:unexpected_eof"
+    assert rosetta.observing_op(cell)["step"] == 4          # the stack noticed the end
+    assert rosetta.observing_op(cell, 3)["step"] == 3       # a declared step wins
