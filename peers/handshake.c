@@ -43,6 +43,8 @@ int hs_bytes_append(hs_bytes *b, const uint8_t *data, size_t len)
         b->data = grown;
         b->cap = cap;
     }
+    if (len == 0)
+        return TC_OK; /* data may be NULL then, and memcpy must not see NULL */
     memcpy(b->data + b->len, data, len);
     b->len += len;
     return TC_OK;

@@ -18,7 +18,10 @@
  *
  * Every callback returns TC_OK or a negative tc_err for failures of the shim
  * itself (out of memory, cannot load the certificate); what the LIBRARY
- * reports is data, described in shim_call, and is never an error here. */
+ * reports is data, described in shim_call, and is never an error here.
+ * init and session_new set their out parameter only on success and clean
+ * up after themselves on failure; TC_ERR_UNSUPPORTED from them (a --cipher
+ * the library does not know) makes the run a skip (exit 77). */
 #ifndef TLSCLOSE_SHIM_DRIVER_H
 #define TLSCLOSE_SHIM_DRIVER_H
 
@@ -102,7 +105,7 @@ typedef struct {
     /* shutdown_quiet: switch quiet shutdown on, then shut down. NULL if the
      * library has no quiet mode (the runner exits with the skip code). */
     int (*shutdown_quiet)(shim_session *s, shim_call *c);
-    /* shutdown_read: GnuTLS-style full close (gnutls_bye(GNUTLS_SHUT_RDWR)).
+    /* shutdown_full: GnuTLS-style full close (gnutls_bye(GNUTLS_SHUT_RDWR)).
      * NULL where the library has no such call. */
     int (*shutdown_full)(shim_session *s, shim_call *c);
     /* The library's error query applied to the previous call's return value
@@ -118,8 +121,17 @@ typedef struct {
     /* Was this connection a resumption? */
     int (*session_reused)(shim_session *s, bool *reused);
     /* Saves the session for a later `resume` (and to --session-out). Called
-     * by the runner just before `resume` opens the next connection. */
+     * by the runner just before `resume` opens the next connection, or just
+     * before free_without_shutdown frees the connection. */
     int (*session_save)(shim_session *s);
+
+    /* Memory mode, optional (NULL: assumed 0): how many bytes given with
+     * mem_give_input the library has not read yet. The runner gives input
+     * only after a want_read, one TLS record (at most 16 KiB) at a time; a
+     * want_read while input is still pending means the library is not
+     * reading (a stale want after a fatal error) and the runner stops
+     * instead of giving more. */
+    size_t (*mem_input_pending)(shim_session *s);
 } shim_driver;
 
 /* Runs the shim: parses argv, executes the script with the driver, prints the
