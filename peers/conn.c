@@ -30,7 +30,8 @@ static int take_leftover(peer_conn *c)
 {
     if (c->hs.leftover.len > sizeof c->in)
         return tc_err_set(TC_ERR_SYS, "more unread handshake input than the buffer holds");
-    memcpy(c->in, c->hs.leftover.data, c->hs.leftover.len);
+    if (c->hs.leftover.len > 0) /* no leftover: data is NULL, which memcpy must not see */
+        memcpy(c->in, c->hs.leftover.data, c->hs.leftover.len);
     c->in_len = c->hs.leftover.len;
     return TC_OK;
 }

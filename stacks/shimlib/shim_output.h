@@ -16,6 +16,8 @@
  * wants_dropped so a long event loop cannot make a line unbounded. */
 #define SHIM_MAX_WANTS 64
 
+#define SHIM_MAX_READ_PAST 4
+
 typedef struct {
     shim_want list[SHIM_MAX_WANTS];
     int count;
@@ -39,6 +41,8 @@ typedef struct {
     const char *got;        /* plaintext_read: the bytes that arrived (may be NULL) */
     size_t got_len;
     long drained;           /* close_transport / resume: bytes drained; -1: absent */
+    char read_past[SHIM_MAX_READ_PAST][48]; /* read until close: non-fatal outcomes it read past */
+    int n_read_past;
 } step_report;
 
 void step_report_init(step_report *rep, size_t step, const char *op);

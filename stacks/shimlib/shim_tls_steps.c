@@ -140,6 +140,21 @@ static int finish_data_step(shim_run *r, const shim_step *st, int64_t dl, shim_t
     return rc;
 }
 
+/* A warning alert other than close_notify is not the end of the stream: a
+ * library that hands it to the application (GnuTLS:
+ * GNUTLS_E_WARNING_ALERT_RECEIVED, which gnutls_error_is_fatal() calls
+ * non-fatal) expects the application to read on, so "until close" does. */
+static bool read_past_nonfatal(const shim_step *st, const shim_call *last, step_report *rep)
+{
+    static const char prefix[] = "error:warning_alert:";
+    if (!st->until_close || strncmp(last->outcome, prefix, sizeof prefix - 1) != 0)
+        return false;
+    if (rep->n_read_past == SHIM_MAX_READ_PAST)
+        return false; /* a stream of warnings: report it instead of looping on */
+    snprintf(rep->read_past[rep->n_read_past++], sizeof rep->read_past[0], "%s", last->outcome);
+    return true;
+}
+
 int shim_step_read(shim_run *r, const shim_step *st, int64_t dl, step_report *rep)
 {
     shim_trace t = {0};
@@ -150,6 +165,9 @@ int shim_step_read(shim_run *r, const shim_step *st, int64_t dl, step_report *re
         if (st->bytes >= 0 && (size_t)st->bytes - total < a.len)
             a.len = (size_t)st->bytes - total;
         rc = shim_io_call(r->cur, lib_read, &a, dl, st->nowait, &t);
+        if (rc == TC_OK && t.last.want == SHIM_WANT_NONE && t.last.bytes == 0 &&
+            read_past_nonfatal(st, &t.last, rep))
+            continue;
         if (rc < 0 || t.last.want != SHIM_WANT_NONE || t.last.bytes == 0)
             break;
         total += t.last.bytes;
