@@ -163,14 +163,22 @@ def test_bye_rdwr_reports_success_on_fin_without_close_notify(cell, role, tls, i
                       alert="close_notify"), c.describe()
 
 
-@pytest.mark.parametrize("op", ["shutdown_quiet", "get_error_after", "get_shutdown"])
+@pytest.mark.parametrize("op", ["shutdown_quiet", "get_error_after"])
 def test_unsupported_step_skips(cell, op):
-    """No quiet mode, no error query, no shutdown flags in GnuTLS."""
+    """No quiet mode and no error query in GnuTLS."""
     sut = [{"op": "handshake"}, {"op": op}]
     c = cell("client", "1.3", "blocking", sut, {"personality": "well-behaved"})
     assert c.run.sut.returncode == 77, c.describe()
     assert c.end.get("end") == "skip" and c.end.get("step") == 2, c.describe()
     assert c.end.get("message"), c.describe()
+
+
+def test_get_shutdown_reports_unknown_flags(cell):
+    """GnuTLS has no shutdown flags: the step says so and the script goes on."""
+    sut = [{"op": "handshake"}, {"op": "get_shutdown"}, {"op": "shutdown"}]
+    c = cell("client", "1.3", "blocking", sut, {"personality": "well-behaved"})
+    assert c.run.sut.returncode == 0, c.describe()
+    assert c.steps[1]["outcome"] == "unknown" and c.steps[1]["flags"] is None, c.describe()
 
 
 @pytest.mark.parametrize("role", ROLES)
