@@ -249,6 +249,13 @@ int tc_close_reset(int fd)
     int rc = TC_OK;
     if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) < 0)
         rc = tc_err_set(TC_ERR_SYS, "SO_LINGER: %s", strerror(errno));
+    /* close() resets only when it drops the last reference to the socket; a
+     * copy another process still holds for a moment (the harness before it
+     * closes its own, a sibling between fork and exec) would delay the RST
+     * past what this process does next. Disconnecting resets at once. */
+    struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+    if (connect(fd, &unspec, sizeof unspec) < 0 && rc == TC_OK && errno != ENOTCONN)
+        rc = tc_err_set(TC_ERR_SYS, "disconnect: %s", strerror(errno));
     close(fd);
     return rc;
 }

@@ -71,7 +71,9 @@ int tc_send_fin(int fd);
  * *drained, when not NULL, receives the number of bytes discarded. */
 int tc_close_graceful(int fd, int64_t deadline, size_t *drained);
 
-/* Abortive close: SO_LINGER {1, 0} then close, which sends RST. */
+/* Abortive close: SO_LINGER {1, 0}, a disconnect (connect AF_UNSPEC),
+ * which sends the RST at once even while another process still holds a copy
+ * of the descriptor, then close. */
 int tc_close_reset(int fd);
 
 /* Ignores SIGPIPE for the process: a write to a reset socket must come back

@@ -2,6 +2,8 @@
  * lists the same mapping for readers. */
 #include "gnutls_outcomes.h"
 
+#include "tls_names.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,63 +74,10 @@ const char *gt_error_name(int code)
     return n ? n : "GNUTLS_E_UNKNOWN";
 }
 
-typedef struct {
-    int desc;
-    const char *name;
-} gt_alert_entry;
-
-/* The RFC spellings, not gnutls_alert_get_name()'s prose ("User canceled"),
- * so outcomes read the same for every stack. */
-static const gt_alert_entry gt_alerts[] = {
-    {0, "close_notify"},
-    {10, "unexpected_message"},
-    {20, "bad_record_mac"},
-    {21, "decryption_failed"},
-    {22, "record_overflow"},
-    {30, "decompression_failure"},
-    {40, "handshake_failure"},
-    {41, "no_certificate"},
-    {42, "bad_certificate"},
-    {43, "unsupported_certificate"},
-    {44, "certificate_revoked"},
-    {45, "certificate_expired"},
-    {46, "certificate_unknown"},
-    {47, "illegal_parameter"},
-    {48, "unknown_ca"},
-    {49, "access_denied"},
-    {50, "decode_error"},
-    {51, "decrypt_error"},
-    {60, "export_restriction"},
-    {70, "protocol_version"},
-    {71, "insufficient_security"},
-    {80, "internal_error"},
-    {86, "inappropriate_fallback"},
-    {90, "user_canceled"},
-    {100, "no_renegotiation"},
-    {109, "missing_extension"},
-    {110, "unsupported_extension"},
-    {111, "certificate_unobtainable"},
-    {112, "unrecognized_name"},
-    {113, "bad_certificate_status_response"},
-    {114, "bad_certificate_hash_value"},
-    {115, "unknown_psk_identity"},
-    {116, "certificate_required"},
-    {120, "no_application_protocol"},
-};
-
-const char *gt_alert_rfc_name(int desc, char *buf, size_t cap)
-{
-    for (size_t i = 0; i < sizeof gt_alerts / sizeof gt_alerts[0]; i++)
-        if (gt_alerts[i].desc == desc)
-            return gt_alerts[i].name;
-    snprintf(buf, cap, "unknown_%d", desc);
-    return buf;
-}
-
 static void gt_set_alert_outcome(gnutls_session_t tls, const char *prefix, shim_call *c)
 {
     char buf[24];
-    const char *name = gt_alert_rfc_name((int)gnutls_alert_get(tls), buf, sizeof buf);
+    const char *name = tls_alert_outcome_name((int)gnutls_alert_get(tls), buf, sizeof buf);
     snprintf(c->outcome, sizeof c->outcome, "error:%s:%s", prefix, name);
 }
 

@@ -39,8 +39,4 @@ void gt_describe_error(gnutls_session_t tls, gt_call_kind kind, int code,
 /* The GNUTLS_E_* macro name of a code ("GNUTLS_E_PREMATURE_TERMINATION"). */
 const char *gt_error_name(int code);
 
-/* The RFC 8446/5246 name of an alert description ("close_notify",
- * "user_canceled"); unknown codes become "unknown_N" in buf. */
-const char *gt_alert_rfc_name(int desc, char *buf, size_t cap);
-
 #endif

@@ -1,5 +1,7 @@
 #include "openssl_outcome.h"
 
+#include "tls_names.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <openssl/err.h>
@@ -48,35 +50,10 @@ void ossl_error_outcome(int err, char *out, size_t cap)
     out[i] = '\0';
 }
 
-/* TLS alert descriptions (RFC 8446 §6, RFC 5246 §7.2), for "alert:NAME". */
-static const struct {
-    int code;
-    const char *name;
-} alert_names[] = {
-    {0, "close_notify"}, {10, "unexpected_message"}, {20, "bad_record_mac"},
-    {21, "decryption_failed"}, {22, "record_overflow"}, {30, "decompression_failure"},
-    {40, "handshake_failure"}, {41, "no_certificate"}, {42, "bad_certificate"},
-    {43, "unsupported_certificate"}, {44, "certificate_revoked"}, {45, "certificate_expired"},
-    {46, "certificate_unknown"}, {47, "illegal_parameter"}, {48, "unknown_ca"},
-    {49, "access_denied"}, {50, "decode_error"}, {51, "decrypt_error"},
-    {60, "export_restriction"}, {70, "protocol_version"}, {71, "insufficient_security"},
-    {80, "internal_error"}, {86, "inappropriate_fallback"}, {90, "user_canceled"},
-    {100, "no_renegotiation"}, {109, "missing_extension"}, {110, "unsupported_extension"},
-    {111, "certificate_unobtainable"}, {112, "unrecognized_name"},
-    {113, "bad_certificate_status_response"}, {114, "bad_certificate_hash_value"},
-    {115, "unknown_psk_identity"}, {116, "certificate_required"},
-    {120, "no_application_protocol"},
-};
-
 static void alert_outcome(int code, char *out, size_t cap)
 {
-    for (size_t i = 0; i < sizeof alert_names / sizeof alert_names[0]; i++) {
-        if (alert_names[i].code == code) {
-            snprintf(out, cap, "error:alert:%s", alert_names[i].name);
-            return;
-        }
-    }
-    snprintf(out, cap, "error:alert:%d", code);
+    char buf[24];
+    snprintf(out, cap, "error:alert:%s", tls_alert_outcome_name(code, buf, sizeof buf));
 }
 
 /* ---- classification ----------------------------------------------------- */

@@ -8,10 +8,16 @@
 #ifndef TLSCLOSE_TLS_NAMES_H
 #define TLSCLOSE_TLS_NAMES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* "close_notify" for 0, ..., NULL for an unlisted code. */
 const char *tls_alert_name(uint8_t code);
+
+/* The name of an alert for outcomes ("alert:NAME"): the registry name, or
+ * "unknown_N" for an unlisted code, written into buf when needed. Every
+ * shim spells alerts this way, so outcomes compare across stacks. */
+const char *tls_alert_outcome_name(int code, char *buf, size_t cap);
 
 /* The code of an alert name; -1 if the name is unknown. */
 int tls_alert_code(const char *name);

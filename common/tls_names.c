@@ -1,6 +1,7 @@
 #include "tls_names.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef struct {
@@ -108,4 +109,13 @@ const char *tls_content_type_name(uint8_t type)
 const char *tls_alert_level_name(uint8_t level)
 {
     return level == 1 ? "warning" : level == 2 ? "fatal" : NULL;
+}
+
+const char *tls_alert_outcome_name(int code, char *buf, size_t cap)
+{
+    const char *name = code >= 0 && code <= 255 ? tls_alert_name((uint8_t)code) : NULL;
+    if (name)
+        return name;
+    snprintf(buf, cap, "unknown_%d", code);
+    return buf;
 }
