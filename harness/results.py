@@ -16,10 +16,9 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 from pathlib import Path
 
-from harness import vocabulary as V
+from harness import files, vocabulary as V
 
 FORMAT = 1
 VERDICTS = ("PASS", "FAIL", "KNOWN", "SKIP", "ERROR", "TIMEOUT", "CRASH")
@@ -105,15 +104,7 @@ def tool_entry(root: Path, started: str, duration_ms: float, argv: list[str],
 def write(doc: dict, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "results.json"
-    fd, tmp = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=out_dir)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(doc, f, indent=1)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    files.write_atomic(path, (json.dumps(doc, indent=1) + "\n").encode())
     return path
 
 

@@ -11,24 +11,12 @@ diff (changes against a baseline), summary (the terminal summary).
 from __future__ import annotations
 
 import os
-import tempfile
+
+from harness.files import write_atomic as _atomic_write
 
 from .model import ResultsError, check_document
 
 __all__ = ["write_all", "ResultsError"]
-
-
-def _atomic_write(path: str, data: bytes) -> None:
-    """Readers (a browser, a CI step) never see a half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def write_all(results: dict, out_dir: str, baseline: dict | None = None) -> None:
