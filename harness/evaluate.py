@@ -53,7 +53,7 @@ def _end_line(proc: ProcessResult) -> dict | None:
     return ends[-1] if ends else None
 
 
-def _sut_position(cell: Cell, sut: ProcessResult) -> str:
+def sut_position(cell: Cell, sut: ProcessResult) -> str:
     end = _end_line(sut)
     if end and isinstance(end.get("step"), int):
         return cell.case.step_name(end["step"])
@@ -80,11 +80,23 @@ def _message(proc: ProcessResult) -> str:
 
 # -- process-level verdicts -----------------------------------------------------
 
+def last_output(proc: ProcessResult, chars: int = 200) -> str:
+    """What a process said last: its last stderr line, else its last stdout
+    line (a crash report names it, so the reader sees where it stopped)."""
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    if lines:
+        return lines[-1].strip()[-chars:]
+    if proc.bad_lines:
+        return str(proc.bad_lines[-1])[-chars:]
+    return show(proc.lines[-1])[-chars:] if proc.lines else "nothing"
+
+
 def _crash(cell: Cell, run: CellRun) -> Judgement | None:
-    for who, proc, where in (("shim", run.sut, lambda: _sut_position(cell, run.sut)),
+    for who, proc, where in (("shim", run.sut, lambda: sut_position(cell, run.sut)),
                              ("peer", run.peer, lambda: _peer_position(run.peer))):
         if proc.signal and not proc.killed:
-            return Judgement("CRASH", f"{who} killed by {proc.signal} in {where()}")
+            return Judgement("CRASH", f"{who} killed by {proc.signal} in {where()}; "
+                                      f"last output: {last_output(proc)}")
     return None
 
 
@@ -92,9 +104,9 @@ def _timeout(cell: Cell, run: CellRun) -> Judgement | None:
     sut, peer = run.sut, run.peer
     if sut.killed:
         return Judgement("TIMEOUT", f"shim did not end by the deadline ({cell.case.deadline_ms}"
-                                    f" ms) and was killed in {_sut_position(cell, sut)}")
+                                    f" ms) and was killed in {sut_position(cell, sut)}")
     if sut.returncode == TIMEOUT_EXIT:
-        return Judgement("TIMEOUT", f"shim timed out in {_sut_position(cell, sut)}: "
+        return Judgement("TIMEOUT", f"shim timed out in {sut_position(cell, sut)}: "
                                     f"{_message(sut)}")
     if peer.killed:
         return Judgement("TIMEOUT", f"peer did not end by the deadline ({cell.case.deadline_ms}"
@@ -200,10 +212,15 @@ def _rfc_checks(cell: Cell, lines: dict[int, dict], events: list[dict]) -> list[
 
 def api_expectations(cell: Cell, library: str | None) -> dict[str, dict]:
     """The api table for this library version: the base steps, overridden
-    field by field by every version entry whose range contains it."""
+    field by field by every version entry whose range contains it.
+
+    The ranges are OpenSSL release numbers (the contract is SSL_shutdown(3)),
+    so they apply only to a library that reports itself as OpenSSL: wolfSSL
+    5.5 is not "OpenSSL >= 3.0". Other libraries get the base table."""
     api = cell.case.expect_api
     merged = {label: dict(fields) for label, fields in api.get("steps", {}).items()}
-    version = versions.library_version(library)
+    is_openssl = bool(library) and library.split()[0] == "OpenSSL"
+    version = versions.library_version(library) if is_openssl else None
     for entry in api.get("versions", []):
         if versions.in_range(version, entry["range"]):
             for label, fields in entry["steps"].items():

@@ -51,6 +51,8 @@ def outcome_problem(op: str, pattern: str) -> str | None:
 def _value_matches(want: object, have: object) -> bool:
     if isinstance(want, list):
         return any(_value_matches(w, have) for w in want)
+    if isinstance(have, list):  # e.g. `messages`: every handshake message of a record
+        return any(_value_matches(want, h) for h in have)
     if isinstance(want, str) and want.endswith("*"):
         return isinstance(have, str) and have.startswith(want[:-1])
     if isinstance(want, bool) or isinstance(have, bool):

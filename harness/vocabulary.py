@@ -67,7 +67,7 @@ OUTCOMES: dict[str, tuple[str, ...]] = {
     "shutdown": _SHUTDOWN,
     "shutdown_quiet": _SHUTDOWN,
     "shutdown_full": _SHUTDOWN,
-    "get_shutdown": ("none", "sent", "received", "sent+received"),
+    "get_shutdown": ("none", "sent", "received", "sent+received", "unknown"),
     "get_error_after": ("{NAME}",),
     "keyupdate": ("ok", "error:{CLASS}"),
     "session_resumable": ("resumable", "not_resumable"),
@@ -163,7 +163,7 @@ ALERT_LEVELS = ("warning", "fatal")
 PEER_EVENTS = ("start", "handshake", "record", "bad_record", "tcp", "plaintext", "marker",
                "expect", "action", "end")
 EVENT_FIELDS = ("ev", "dir", "by", "conn", "type", "epoch", "seq", "len", "level",
-                "level_byte", "alert", "code", "malformed", "handshake", "request_update",
+                "level_byte", "alert", "code", "malformed", "handshake", "messages", "request_update",
                 "fragment", "hex", "why", "what", "drained", "text", "name", "ok", "detail",
                 "do", "status", "message", "role", "tls", "cipher", "resumed", "error")
 

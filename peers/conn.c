@@ -162,17 +162,32 @@ static int log_recv(peer_conn *c, conn_event *ev, uint64_t seq, unsigned epoch)
     return TC_OK;
 }
 
-static bool is_key_update(const conn_event *ev)
+/* The KeyUpdate of a handshake record, if it carries one: a record may hold
+ * several handshake messages (RFC 8446 §5.1 lets a stack send a deferred
+ * NewSessionTicket and a KeyUpdate together), and a KeyUpdate can only be
+ * the last of them, since what follows it uses the next key. Returns the
+ * KeyUpdate's request_update byte, or -1 when the record ends in none. */
+static int key_update_request(const conn_event *ev)
 {
     const uint8_t *m = ev->content;
-    return ev->type == TC_CT_HANDSHAKE && ev->len >= 5 && m[0] == HS_KEY_UPDATE && m[1] == 0 &&
-           m[2] == 0 && m[3] == 1;
+    size_t at = 0;
+    if (ev->type != TC_CT_HANDSHAKE)
+        return -1;
+    while (ev->len - at >= 4) {
+        size_t body = ((size_t)m[at + 1] << 16) | ((size_t)m[at + 2] << 8) | m[at + 3];
+        if (ev->len - at - 4 < body)
+            return -1; /* a fragment: no complete KeyUpdate here */
+        if (at + 4 + body == ev->len)
+            return m[at] == HS_KEY_UPDATE && body == 1 ? m[at + 4] : -1;
+        at += 4 + body;
+    }
+    return -1;
 }
 
-static int after_key_update(peer_conn *c, const conn_event *ev, int64_t deadline)
+static int after_key_update(peer_conn *c, int request, int64_t deadline)
 {
     int rc = tc_direction_update(&c->rd);
-    if (rc < 0 || ev->content[4] != 1 || !c->answer_keyupdate)
+    if (rc < 0 || request != 1 || !c->answer_keyupdate)
         return rc;
     if (c->close_notify_sent || c->fin_sent || c->fd < 0)
         return TC_OK;
@@ -216,7 +231,8 @@ static int protected_record(peer_conn *c, size_t rec_len, int64_t deadline, conn
     bool ticket = ev->type == TC_CT_HANDSHAKE && len > 0 && c->plain[0] == HS_NEW_SESSION_TICKET;
     hs_feed_record(&c->hs, c->in, rec_len, ticket);
     consume(c, rec_len);
-    return c->tls13 && is_key_update(ev) ? after_key_update(c, ev, deadline) : TC_OK;
+    int request = c->tls13 ? key_update_request(ev) : -1;
+    return request >= 0 ? after_key_update(c, request, deadline) : TC_OK;
 }
 
 /* One buffered record, if a whole one is there: *done tells. */

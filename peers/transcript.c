@@ -95,6 +95,20 @@ static void add_alert(json_object *o, const uint8_t *c, size_t len)
         tc_json_set_bool(o, "fragment", true);
 }
 
+static json_object *handshake_name(uint8_t type)
+{
+    const char *name = tls_handshake_name(type);
+    char text[24];
+    if (!name) {
+        snprintf(text, sizeof text, "unknown:%u", type);
+        name = text;
+    }
+    return json_object_new_string(name);
+}
+
+/* `handshake` names the first message; `messages` lists every message the
+ * record carries, in order, since a stack may put several in one record
+ * (a NewSessionTicket and a KeyUpdate, say) and wire checks must see all. */
 static void add_handshake(json_object *o, const uint8_t *c, size_t len)
 {
     if (len < 1)
@@ -104,8 +118,18 @@ static void add_handshake(json_object *o, const uint8_t *c, size_t len)
         tc_json_set_str(o, "handshake", name);
     else
         add_unknown_number(o, "handshake", c[0]);
-    if (c[0] == 24 && len >= 5)
-        tc_json_set_bool(o, "request_update", c[4] == 1);
+    json_object *messages = json_object_new_array();
+    size_t at = 0;
+    while (len - at >= 4) {
+        size_t body = ((size_t)c[at + 1] << 16) | ((size_t)c[at + 2] << 8) | c[at + 3];
+        json_object_array_add(messages, handshake_name(c[at]));
+        if (c[at] == 24 && body == 1 && len - at >= 5)
+            tc_json_set_bool(o, "request_update", c[at + 4] == 1);
+        if (len - at - 4 < body)
+            break; /* the rest of this message is in a later record */
+        at += 4 + body;
+    }
+    json_object_object_add(o, "messages", messages);
 }
 
 static void add_content(json_object *o, const tr_record_info *r)
