@@ -1,0 +1,3 @@
+module tlsclose/stacks/go
+
+go 1.19

@@ -1,0 +1,1 @@
+"""The Python ssl shim's modules (see shim_python.py)."""
