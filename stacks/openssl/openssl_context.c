@@ -7,6 +7,16 @@
 
 #include "tc_err.h"
 
+#ifdef OPENSSL_IS_BORINGSSL
+#include "boringssl_glue.h" /* stacks/boringssl: sessions come from a callback */
+#endif
+
+#if OPENSSL_VERSION_NUMBER < 0x30000000L && !defined(OPENSSL_IS_BORINGSSL)
+/* OpenSSL 1.1.1 (cmake/openssl_roots.cmake): OPENSSL_VERSION_STR is 3.0's;
+ * 1.1.1's version text serves the messages as well. */
+#define OPENSSL_VERSION_STR OPENSSL_VERSION_TEXT
+#endif
+
 /* The oldest queued error, for messages about setup failures. */
 static int library_error(const char *what)
 {
@@ -24,7 +34,7 @@ static int library_error(const char *what)
 static const char *openssl_cipher_name(SSL_CTX *ctx, const char *name)
 {
     STACK_OF(SSL_CIPHER) *all = SSL_CTX_get_ciphers(ctx);
-    for (int i = 0; i < sk_SSL_CIPHER_num(all); i++) {
+    for (int i = 0; i < (int)sk_SSL_CIPHER_num(all); i++) { /* BoringSSL: a size_t */
         const SSL_CIPHER *c = sk_SSL_CIPHER_value(all, i);
         const char *std = SSL_CIPHER_standard_name(c);
         if (std && strcmp(std, name) == 0)
@@ -36,6 +46,15 @@ static const char *openssl_cipher_name(SSL_CTX *ctx, const char *name)
 static int set_cipher(ossl_ctx *x)
 {
     const char *name = x->cfg.cipher;
+#ifdef OPENSSL_IS_BORINGSSL
+    /* BoringSSL always enables its three TLS 1.3 suites and has no
+     * SSL_CTX_set_ciphersuites to restrict them. */
+    if (x->cfg.tls_minor == 3)
+        return tc_err_set(TC_ERR_UNSUPPORTED, "cipher %s: BoringSSL cannot restrict the TLS 1.3 "
+                          "cipher suites", name);
+#define SSL_CTX_set_ciphersuites(ctx, list) 0
+#define OPENSSL_VERSION_STR "(BoringSSL)"
+#endif
     int ok = x->cfg.tls_minor == 3
                  ? SSL_CTX_set_ciphersuites(x->ctx, name)
                  : SSL_CTX_set_cipher_list(x->ctx, openssl_cipher_name(x->ctx, name));
@@ -86,6 +105,9 @@ static int configure(ossl_ctx *x)
     }
     if (x->cfg.server)
         return set_server_credentials(x);
+#ifdef OPENSSL_IS_BORINGSSL
+    bssl_glue_keep_sessions(x->ctx);
+#endif
     SSL_CTX_set_verify(x->ctx, SSL_VERIFY_NONE, NULL);
     return x->cfg.session_in ? load_session(x) : TC_OK;
 }

@@ -8,6 +8,26 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifdef OPENSSL_IS_BORINGSSL
+/* BoringSSL has no ERR_get_error_all (every argument is NULL here anyway);
+ * it reports an EOF as SSL_ERROR_SYSCALL with an empty queue, having no
+ * reason for it (-1 matches no reason), and application data met by
+ * SSL_shutdown as SSL_R_APPLICATION_DATA_ON_SHUTDOWN (ssl/ssl_lib.cc). */
+#define ERR_get_error_all(file, line, func, data, flags) ERR_get_error()
+#define SSL_R_UNEXPECTED_EOF_WHILE_READING (-1)
+#define SSL_R_APPLICATION_DATA_AFTER_CLOSE_NOTIFY SSL_R_APPLICATION_DATA_ON_SHUTDOWN
+#endif
+
+#if OPENSSL_VERSION_NUMBER < 0x30000000L && !defined(OPENSSL_IS_BORINGSSL)
+/* OpenSSL 1.1.1 (cmake/openssl_roots.cmake): ERR_get_error_all is 3.0's,
+ * ERR_get_error_line_data reads the same queue. SSL_R_UNEXPECTED_EOF_WHILE_
+ * READING is 3.0's too: 1.1.1 reports an EOF as SSL_ERROR_SYSCALL with
+ * errno 0 (syscall_outcome), so a reason no error carries stands in. */
+#define ERR_get_error_all(file, line, func, data, flags) \
+    ERR_get_error_line_data(file, line, data, flags)
+#define SSL_R_UNEXPECTED_EOF_WHILE_READING (-1)
+#endif
+
 /* ---- names ----------------------------------------------------------- */
 
 static const struct {
@@ -23,9 +43,15 @@ static const struct {
     {SSL_ERROR_ZERO_RETURN, "SSL_ERROR_ZERO_RETURN"},
     {SSL_ERROR_WANT_CONNECT, "SSL_ERROR_WANT_CONNECT"},
     {SSL_ERROR_WANT_ACCEPT, "SSL_ERROR_WANT_ACCEPT"},
+#ifdef SSL_ERROR_WANT_ASYNC
     {SSL_ERROR_WANT_ASYNC, "SSL_ERROR_WANT_ASYNC"},
+#endif
+#ifdef SSL_ERROR_WANT_ASYNC_JOB
     {SSL_ERROR_WANT_ASYNC_JOB, "SSL_ERROR_WANT_ASYNC_JOB"},
+#endif
+#ifdef SSL_ERROR_WANT_CLIENT_HELLO_CB
     {SSL_ERROR_WANT_CLIENT_HELLO_CB, "SSL_ERROR_WANT_CLIENT_HELLO_CB"},
+#endif
 #ifdef SSL_ERROR_WANT_RETRY_VERIFY
     {SSL_ERROR_WANT_RETRY_VERIFY, "SSL_ERROR_WANT_RETRY_VERIFY"},
 #endif
@@ -63,24 +89,40 @@ static int is_decode_reason(int reason)
 {
     switch (reason) {
     case SSL_R_BAD_LENGTH:
+#ifdef SSL_R_BAD_PACKET
     case SSL_R_BAD_PACKET:
+#endif
     case SSL_R_BAD_PACKET_LENGTH:
     case SSL_R_LENGTH_MISMATCH:
+#ifdef SSL_R_LENGTH_TOO_SHORT
     case SSL_R_LENGTH_TOO_SHORT:
+#endif
+#ifdef SSL_R_LENGTH_TOO_LONG
     case SSL_R_LENGTH_TOO_LONG:
+#endif
     case SSL_R_RECORD_LENGTH_MISMATCH:
+#ifdef SSL_R_RECORD_TOO_SMALL
     case SSL_R_RECORD_TOO_SMALL:
+#endif
+#ifdef SSL_R_PACKET_LENGTH_TOO_LONG
     case SSL_R_PACKET_LENGTH_TOO_LONG:
+#endif
     case SSL_R_ENCRYPTED_LENGTH_TOO_LONG:
     case SSL_R_DATA_LENGTH_TOO_LONG:
     case SSL_R_EXCESSIVE_MESSAGE_SIZE:
     case SSL_R_DECRYPTION_FAILED:
     case SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC:
+#ifdef SSL_R_INVALID_ALERT
     case SSL_R_INVALID_ALERT:
+#endif
     case SSL_R_UNKNOWN_ALERT_TYPE:
     case SSL_R_WRONG_VERSION_NUMBER:
 #ifdef SSL_R_RECORD_LAYER_FAILURE
     case SSL_R_RECORD_LAYER_FAILURE:
+#endif
+#ifdef OPENSSL_IS_BORINGSSL
+    case SSL_R_BAD_ALERT:   /* an alert record not 2 bytes, a TLS 1.3 warning alert */
+    case SSL_R_DECODE_ERROR:
 #endif
         return 1;
     default:
@@ -125,12 +167,28 @@ static void eof_outcome(shim_call *c, ossl_call_kind kind)
     set_outcome(c, kind == OSSL_CALL_READ ? "truncated" : "error:unexpected_eof");
 }
 
+/* OpenSSL 1.1.1 reports an EOF as SSL_ERROR_SYSCALL with errno 0 and
+ * nothing queued (SSL_get_error(3), BUGS), whether SSL_read returned 0 or
+ * SSL_shutdown -1 (ssl3_shutdown found no close_notify). BoringSSL gives
+ * that same answer to a shutdown whose close_notify waits behind a pending
+ * write (stacks/boringssl.toml), so there only a 0 return tells an EOF. */
+static int is_syscall_eof(const shim_call *c)
+{
+    if (c->sys_errno != 0)
+        return 0;
+#ifdef OPENSSL_IS_BORINGSSL
+    return c->ret == 0;
+#else
+    return c->ret == 0 || c->queue_len == 0;
+#endif
+}
+
 static void syscall_outcome(shim_call *c, ossl_call_kind kind)
 {
     if (c->sys_errno == ECONNRESET || c->sys_errno == EPIPE)
         set_outcome(c, "error:reset");
-    else if (c->sys_errno == 0 && c->ret == 0)
-        eof_outcome(c, kind); /* OpenSSL 1.1.1's way of reporting EOF */
+    else if (is_syscall_eof(c))
+        eof_outcome(c, kind);
     else
         set_outcome(c, "error:other");
 }

@@ -13,6 +13,10 @@
 #include "shim_driver.h"
 #include "tc_err.h"
 
+#ifdef OPENSSL_IS_BORINGSSL
+#include "boringssl_glue.h" /* stacks/boringssl: sessions, KeyUpdate flush */
+#endif
+
 /* Memory mode: the library writes into a buffer of 17 KiB, small enough
  * that a peer that stops reading makes SSL_write report WANT_WRITE once the
  * socket is full, large enough for one full record. The runner gives input
@@ -25,6 +29,9 @@ struct shim_session {
     ossl_ctx *x;
     SSL *ssl;
     BIO *outer; /* memory mode: the runner's end of the BIO pair */
+#ifdef OPENSSL_IS_BORINGSSL
+    bool update_queued; /* a KeyUpdate was queued and is not sent yet */
+#endif
 };
 
 static const char *ossl_library_version(void)
@@ -134,7 +141,7 @@ static int ossl_mem_give_input(shim_session *s, const uint8_t *buf, size_t len)
 
 static void ossl_mem_give_eof(shim_session *s)
 {
-    BIO_shutdown_wr(s->outer);
+    (void)BIO_shutdown_wr(s->outer); /* a macro casting BIO_ctrl's result up to 1.1.1 */
 }
 
 static size_t ossl_mem_input_pending(shim_session *s)
@@ -194,6 +201,24 @@ static int ossl_error_after(shim_session *s, long prev_ret, shim_call *c)
     return TC_OK;
 }
 
+#ifdef OPENSSL_IS_BORINGSSL
+/* BoringSSL has no SSL_get_key_update_type and its SSL_do_handshake does not
+ * send a queued KeyUpdate: a zero-length SSL_write does (bssl_glue_flush). A
+ * repeat after a want only flushes again, the KeyUpdate being queued once. */
+static int ossl_keyupdate(shim_session *s, bool request_peer, shim_call *c)
+{
+    if (!s->update_queued) {
+        int type = request_peer ? SSL_KEY_UPDATE_REQUESTED : SSL_KEY_UPDATE_NOT_REQUESTED;
+        ONE_CALL(s, OSSL_CALL_OTHER, c, SSL_key_update(s->ssl, type));
+        if (c->ret != 1)
+            return TC_OK;
+        *c = (shim_call){0};
+    }
+    ONE_CALL(s, OSSL_CALL_OTHER, c, bssl_glue_flush(s->ssl));
+    s->update_queued = c->want != SHIM_WANT_NONE;
+    return TC_OK;
+}
+#else
 /* SSL_key_update only schedules the message; SSL_do_handshake sends it at
  * once, so the KeyUpdate is on the wire when the step ends (a close_notify
  * that follows goes out under the new key). A repeat after a want finds the
@@ -209,6 +234,7 @@ static int ossl_keyupdate(shim_session *s, bool request_peer, shim_call *c)
     }
     return ossl_handshake(s, c);
 }
+#endif
 
 static void ossl_flags(shim_session *s, shim_flags *f)
 {
@@ -220,7 +246,11 @@ static void ossl_flags(shim_session *s, shim_flags *f)
 
 static int ossl_session_resumable(shim_session *s, bool *resumable)
 {
+#ifdef OPENSSL_IS_BORINGSSL
+    SSL_SESSION *sess = bssl_glue_session(s->ssl);
+#else
     SSL_SESSION *sess = SSL_get_session(s->ssl);
+#endif
     *resumable = sess && SSL_SESSION_is_resumable(sess);
     return TC_OK;
 }
@@ -238,11 +268,19 @@ static int ossl_session_save(shim_session *s)
 {
     if (s->x->cfg.server && !s->x->cfg.session_out)
         return TC_OK;
+#ifdef OPENSSL_IS_BORINGSSL
+    return ossl_ctx_save_session(s->x, bssl_glue_get1_session(s->ssl));
+#else
     return ossl_ctx_save_session(s->x, SSL_get1_session(s->ssl));
+#endif
 }
 
 static const shim_driver ossl_driver = {
+#ifdef OPENSSL_IS_BORINGSSL
+    .name = "boringssl", /* the same driver built against BoringSSL */
+#else
     .name = "openssl",
+#endif
     .api = "openssl",
     .library_version = ossl_library_version,
     .init = ossl_init,
