@@ -1,6 +1,9 @@
 # The conformance matrix as ctest entries: one per case x default stack,
 # named CASE@STACK, with a TIMEOUT and LABELS for the stack, TLS versions, IO
 # modes, roles and the cited S*/R* statements.
+# Stacks outside the tree join with -DTLSCLOSE_STACK_FILES="a.toml;b.toml"
+# (relative paths are taken from the source directory): one entry per case x
+# stack file, named CASE@NAME (docs/your-stack.md).
 #
 # The list is generated at configure time by harness/ctest_entries.py (the
 # harness knows how to read cases; CMake does not), written to a file in the
@@ -15,12 +18,17 @@ if(NOT PYTHON3)
 endif()
 
 get_filename_component(_tlsclose_root ${CMAKE_CURRENT_LIST_DIR} DIRECTORY)
+set(TLSCLOSE_STACK_FILES "" CACHE STRING
+    "Stack files of stacks under test outside the tree (a ;-list): ctest entries CASE@NAME")
 set(TLSCLOSE_MATRIX_FILE ${CMAKE_BINARY_DIR}/matrix/ctest-entries.cmake)
+# Stack files the build generated (cmake/openssl_roots.cmake) join the same way.
+get_property(_tlsclose_generated_stacks GLOBAL PROPERTY TLSCLOSE_GENERATED_STACK_FILES)
 execute_process(
   COMMAND ${CMAKE_COMMAND} -E env PYTHONDONTWRITEBYTECODE=1
           ${PYTHON3} -m harness.ctest_entries
           --root ${_tlsclose_root} --build ${CMAKE_BINARY_DIR}
           --output ${TLSCLOSE_MATRIX_FILE} --python ${PYTHON3}
+          "--stack-files=${TLSCLOSE_STACK_FILES};${_tlsclose_generated_stacks}"
   WORKING_DIRECTORY ${_tlsclose_root}
   RESULT_VARIABLE _tlsclose_matrix_rc
   ERROR_VARIABLE _tlsclose_matrix_problems)

@@ -18,13 +18,14 @@ from harness import fields as F
 from harness import vocabulary as V
 from harness.expectations import check_expectations
 from harness.peer_script import check_peer
+from harness.probe_spec import check_probe
 from harness.problems import InvalidInput, Problem, Problems
 from harness.tomlpos import key_lines
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 TOP_KEYS = ("id", "title", "cites", "refs", "why", "deadline_ms", "applies", "peer", "steps",
-            "expect")
+            "expect", "probe")
 TOP_REQUIRED = ("id", "title", "cites", "refs", "why", "peer", "steps", "expect")
 APPLIES = {"tls": V.TLS_VERSIONS, "roles": V.ROLES, "io": V.IO_MODES, "api": V.APIS}
 
@@ -45,6 +46,7 @@ class Case:
     expect_rfc: dict
     expect_api: dict
     labels: dict[str, int]          # label -> 1-based step number
+    probe: dict | None = None       # [probe] in normal form (harness.probe_spec), or None
 
     def sut_script(self) -> list[dict]:
         """The steps as the shim gets them: harness-only keys removed."""
@@ -201,11 +203,12 @@ def load_case(path: Path, root: Path | None = None) -> Case:
     expect = data.get("expect", {})
     rfc, api = check_expectations(probs, expect, steps, labels, applies) \
         if "expect" in data else ({}, {})
+    probe = check_probe(probs, data["probe"], peer, rfc, applies) if "probe" in data else None
     probs.raise_if_any()
     return Case(id=data["id"], title=data["title"].strip(), cites=list(data["cites"]),
                 refs=list(data["refs"]), why=data["why"].strip(), file=shown, applies=applies,
                 peer=peer, cipher=cipher, steps=steps, deadline_ms=deadline, expect_rfc=rfc,
-                expect_api=api, labels=labels)
+                expect_api=api, labels=labels, probe=probe)
 
 
 def display_path(path: Path, root: Path | None) -> str:

@@ -202,6 +202,10 @@ def run_cell(peer_cmd: Sequence[str], sut_cmd: Sequence[str], peer_script: objec
             procs.append(subprocess.Popen(peer_argv, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE,
                                           pass_fds=(*peer_fds, to_peer_r, to_sut_w), env=env))
+            # The peer's ends go at once, before the SUT can make the peer
+            # act: a FIN or close of the peer must not wait for our copy.
+            for sock in [s for s in socks if s.fileno() in peer_fds]:
+                sock.close()
             procs.append(subprocess.Popen(sut_argv, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE,
                                           pass_fds=(*sut_fds, to_sut_r, to_peer_w),

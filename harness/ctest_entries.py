@@ -4,8 +4,13 @@ Run at configure time by cmake/matrix.cmake:
   python3 -m harness.ctest_entries --root SRC --build BUILD --output FILE
 One entry per case × default stack, named CASE@STACK, running
   PYTHON SRC/tlsclose run --no-build --case CASE --stack STACK --out BUILD/matrix/CASE@STACK
-with a TIMEOUT that covers every cell of the entry timing out, and LABELS:
-conformance, the stack, tls1.x, IO modes, roles and the cited S*/R* ids.
+      --no-report
+(results.json only: the matrix job merges the pieces and reports once), with
+bytecode cached under BUILD/pycache, a TIMEOUT that covers every cell of the
+entry timing out, and LABELS: conformance, the stack, tls1.x, IO modes, roles
+and the cited S*/R* ids. External stack files (`--stack-files "A.toml;B.toml"`,
+from cmake -DTLSCLOSE_STACK_FILES) get one entry per case too, CASE@NAME,
+running `--stack-file PATH` instead of `--stack STACK`.
 A case file that does not validate gets no entry (the problems are printed
 as a warning and the `cases-check` entry fails on them), so one file being
 edited never breaks configure for everybody else.
@@ -29,6 +34,10 @@ from harness.stack import Stack, load_stack
 DEFAULT_STACKS = ("openssl", "gnutls")
 GRACE_S = 2          # per cell, on top of its deadline: start-up and reaping
 SLACK_S = 30         # per entry: probing the stack, writing results
+# Every entry is a fresh interpreter: compiling the harness from source each
+# time costs more than a small cell, so bytecode is cached, in the build tree
+# (the source tree stays clean, which is what PYTHONDONTWRITEBYTECODE is for).
+BYTECODE = "PYTHONDONTWRITEBYTECODE=unset:;PYTHONPYCACHEPREFIX=set:"
 
 
 def _bracket(text: str) -> str:
@@ -50,7 +59,7 @@ def _cells(case: Case, stack: Stack | None) -> dict[str, tuple[str, ...]]:
 
 
 def _entry(case: Case, stack_name: str, stack: Stack | None, root: Path, build: Path,
-           python: str) -> list[str]:
+           python: str, select: list[str] | None = None) -> list[str]:
     if stack is not None and stack.api not in case.applies["api"]:
         return []
     dims = _cells(case, stack)
@@ -60,13 +69,15 @@ def _entry(case: Case, stack_name: str, stack: Stack | None, root: Path, build: 
     labels = ["conformance", stack_name] + [f"tls{t}" for t in dims["tls"]] + \
         list(dims["io"]) + list(dims["roles"]) + list(case.cites)
     command = [python, str(root / "tlsclose"), "run", "--no-build", "--case", case.id,
-               "--stack", stack_name, "--out", str(build / "matrix" / name)]
+               *(select or ["--stack", stack_name]), "--out", str(build / "matrix" / name),
+               "--no-report"]
     return [
         f"add_test(NAME {_bracket(name)} COMMAND {' '.join(_bracket(w) for w in command)}"
         f" WORKING_DIRECTORY {_bracket(str(root))})",
         f"set_tests_properties({_bracket(name)} PROPERTIES TIMEOUT {timeout}"
         f" LABELS {_bracket(';'.join(labels))}"
-        f" ENVIRONMENT {_bracket('TLSCLOSE_BUILD_DIR=' + str(build))})",
+        f" ENVIRONMENT {_bracket('TLSCLOSE_BUILD_DIR=' + str(build))}"
+        f" ENVIRONMENT_MODIFICATION {_bracket(BYTECODE + str(build / 'pycache'))})",
     ]
 
 
@@ -84,15 +95,41 @@ def _stacks(root: Path, names: list[str]) -> tuple[dict[str, Stack | None], list
     return stacks, inputs, problems
 
 
+def _stack_files(root: Path, files: list[Path], taken: list[str]):
+    """External stack files: (path, stack) pairs, inputs, problems. A file
+    whose stack name is already taken gets no entries (two tests, one name)."""
+    pairs, inputs, problems = [], [], []
+    for path in files:
+        path = path if path.is_absolute() else root / path
+        inputs.append(path)
+        try:
+            stack = load_stack(path, root)
+        except InvalidInput as exc:
+            problems += exc.problems
+            continue
+        if stack.name in taken:
+            problems.append(f"{path}: stack name {stack.name!r} is already registered; "
+                            "no ctest entries for this file")
+            continue
+        taken.append(stack.name)
+        pairs.append((path, stack))
+    return pairs, inputs, problems
+
+
 def _harness_sources(root: Path) -> list[Path]:
     mods = [m for m in sys.modules.values() if getattr(m, "__file__", None)]
     files = [Path(m.__file__).resolve() for m in mods]
     return sorted(f for f in files if f.is_relative_to(root / "harness"))
 
 
-def generate(root: Path, build: Path, stack_names: list[str], python: str) -> tuple[str, list]:
+def generate(root: Path, build: Path, stack_names: list[str], python: str,
+             stack_files: list[Path] = ()) -> tuple[str, list]:
     root, build = root.resolve(), build.resolve()
     stacks, inputs, problems = _stacks(root, stack_names)
+    external, more_inputs, more_problems = _stack_files(root, list(stack_files),
+                                                        list(stack_names))
+    inputs += more_inputs
+    problems += more_problems
     files = corpus.case_files(root / "cases")
     lines = ["# Generated by harness/ctest_entries.py at configure time; do not edit."]
     for path in files:
@@ -103,6 +140,9 @@ def generate(root: Path, build: Path, stack_names: list[str], python: str) -> tu
             continue
         for name in stack_names:
             lines += _entry(case, name, stacks[name], root, build, python)
+        for path, stack in external:
+            lines += _entry(case, stack.name, stack, root, build, python,
+                            ["--stack-file", str(path)])
     front_door = _bracket(str(root / "tlsclose"))
     lines += [
         f"add_test(NAME {_bracket('cases-check')} COMMAND {_bracket(python)} {front_door}"
@@ -122,8 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", type=Path, required=True)
     p.add_argument("--stacks", default=",".join(DEFAULT_STACKS))
     p.add_argument("--python", default=sys.executable)
+    p.add_argument("--stack-files", default="",
+                   help="external stack files separated by ';' (relative ones: to --root)")
     args = p.parse_args(argv)
-    text, problems = generate(args.root, args.build, args.stacks.split(","), args.python)
+    files = [Path(f) for f in args.stack_files.split(";") if f.strip()]
+    text, problems = generate(args.root, args.build, args.stacks.split(","), args.python, files)
     for problem in problems:
         print(problem, file=sys.stderr)
     args.output.parent.mkdir(parents=True, exist_ok=True)

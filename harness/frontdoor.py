@@ -22,8 +22,14 @@ PACKAGES = [
     "gcc", "libc6-dev", "cmake", "ninja-build", "pkg-config",
     "openssl", "libssl-dev", "libgnutls28-dev", "libjson-c-dev",
     "python3", "python3-pytest", "python3-jinja2",
+    # pytest as the matrix driver: `pytest cases/ -n 2` (tests/pytest_plugin)
+    "python3-pytest-xdist",
     # report tests: workflow YAML, JUnit schema validation, the headless browser
     "python3-yaml", "python3-lxml", "python3-selenium", "chromium", "chromium-driver",
+    # probe tests: gnutls-serv as a black-box endpoint (openssl s_server/s_client come with openssl)
+    "gnutls-bin",
+    # reliability tests: memcheck over the peer and the shims
+    "valgrind",
 ]
 
 JOBS = str(os.cpu_count() or 2)
@@ -100,7 +106,7 @@ def matrix(args: list[str]) -> int:
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(__doc__.strip() if __doc__ else "")
-        print("\nsubcommands: matrix, selftest, run, cases, report, merge")
+        print("\nsubcommands: matrix, selftest, run, cases, report, merge, probe, bench")
         return 0 if argv else 2
     cmd, rest = argv[0], argv[1:]
     if cmd == "selftest":

@@ -7,14 +7,21 @@ per cell, in the cells' order, in the shape of results.json "cells"
 (docs/results-format.md). A cell whose processes cannot even start is an
 ERROR result, never an exception. On KeyboardInterrupt the cells not started
 are dropped, the running ones finish (their children are bounded by their
-deadlines) and `RunOutcome.interrupted` is set.
+deadlines) and `RunOutcome.interrupted` is set. SIGTERM and SIGHUP are
+turned into the same interruption while cells run (when called from the
+main thread). `deadline_s` bounds the whole run: when it passes, running
+cells are cut short (TIMEOUT naming the step they were in), cells not
+started are TIMEOUT "not started", and `RunOutcome.deadline_passed` is set.
+Either way every child is killed and reaped before run_cells returns.
 """
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import os
 import shlex
+import signal
 import sys
 import threading
 import time
@@ -22,7 +29,7 @@ import traceback
 from pathlib import Path
 
 from harness import cell as cellrun
-from harness.evaluate import Judgement, judge, tail
+from harness.evaluate import Judgement, judge, sut_position, tail
 from harness.matrix import Cell
 from harness.stack import StackInfo
 
@@ -65,6 +72,11 @@ class Environment:
 class RunOutcome:
     results: list[dict]
     interrupted: bool = False
+    deadline_passed: bool = False
+
+    @property
+    def incomplete(self) -> bool:
+        return self.interrupted or self.deadline_passed
 
 
 OPPOSITE = {"client": "server", "server": "client"}
@@ -111,6 +123,7 @@ class Stop:
     are cut short through the cancel pipe run_cell watches."""
     event: threading.Event
     cancel_fd: int | None = None
+    deadline_s: float | None = None   # set when the run's --deadline ended it
 
 
 def _execute(cell: Cell, env: Environment, stop: Stop) -> cellrun.CellRun:
@@ -139,7 +152,12 @@ def run_one(cell: Cell, env: Environment, info: StackInfo | None,
     result.update(ops=run.sut.lines, wire=run.peer.lines, duration_ms=round(run.duration_ms, 1),
                   stderr={"peer": tail(run.peer.stderr), "sut": tail(run.sut.stderr)},
                   argv={"peer": run.peer.argv, "sut": run.sut.argv})
-    if stop.event.is_set():
+    if stop.event.is_set() and stop.deadline_s is not None and (run.sut.killed or
+                                                                 run.peer.killed):
+        return _with(result, Judgement("TIMEOUT", f"the run's deadline ({stop.deadline_s:g} s) "
+                                                  f"passed; the shim was in "
+                                                  f"{sut_position(cell, run.sut)}"))
+    if stop.event.is_set() and stop.deadline_s is None:
         # Ctrl-C reached the children too: what they did is not the stack's.
         return _with(result, Judgement("ERROR", "interrupted"))
     library = _hello_library(run.sut.lines) or (info.library if info else None)
@@ -186,32 +204,81 @@ def _guarded(cell: Cell, *args) -> dict:
                                                   traceback.format_exc(limit=3)))
 
 
+@contextlib.contextmanager
+def _signals_interrupt():
+    """SIGTERM and SIGHUP end the run as Ctrl-C does (children killed and
+    reaped, partial results written) instead of killing the harness and
+    orphaning them. Only the main thread may set handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+    old = {s: signal.signal(s, interrupt) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
+def _stop_all(stop: Stop, cancel_w: int, pool, futures: dict, results: dict) -> None:
+    """Cuts every running cell short and waits for their children to be
+    reaped; a second signal meanwhile must not abandon them."""
+    stop.event.set()
+    if threading.current_thread() is threading.main_thread():
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, signal.SIG_IGN)
+    # Queued cells go first, so a worker freed by the cut below finds none.
+    pool.shutdown(wait=False, cancel_futures=True)
+    os.write(cancel_w, b"x")
+    pool.shutdown(wait=True)
+    for future, i in futures.items():
+        if future.done() and not future.cancelled():
+            results[i] = future.result()
+
+
+def _not_started(cells: list[Cell], results: dict, deadline_s: float) -> None:
+    for i, cell in enumerate(cells):
+        if i not in results:
+            results[i] = _with(base_result(cell), Judgement(
+                "TIMEOUT", f"not started: the run's deadline ({deadline_s:g} s) passed"))
+
+
 def run_cells(cells: list[Cell], env: Environment, infos: dict[str, StackInfo], jobs: int,
-              progress: Progress | None = None) -> RunOutcome:
+              progress: Progress | None = None, deadline_s: float | None = None) -> RunOutcome:
     setup = env.setup_problem() if any(not c.skip for c in cells) else None
     cancel_r, cancel_w = os.pipe()
     stop = Stop(threading.Event(), cancel_r)
     results: dict[int, dict] = {}
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs))
-    futures = {pool.submit(_guarded, cell, env, infos.get(cell.stack.name), setup, stop): i
-               for i, cell in enumerate(cells)}
-    try:
-        for future in concurrent.futures.as_completed(futures):
-            results[futures[future]] = future.result()
+    end = time.monotonic() + deadline_s if deadline_s is not None else None
+    outcome = RunOutcome([])
+    with _signals_interrupt():
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs))
+        futures: dict = {}
+        try:
+            for i, cell in enumerate(cells):
+                futures[pool.submit(_guarded, cell, env, infos.get(cell.stack.name), setup,
+                                    stop)] = i
+            left = None if end is None else max(0.0, end - time.monotonic())
+            for future in concurrent.futures.as_completed(futures, timeout=left):
+                results[futures[future]] = future.result()
+                if progress:
+                    progress.update(results[futures[future]])
+        except KeyboardInterrupt:
+            _stop_all(stop, cancel_w, pool, futures, results)
+            outcome.interrupted = True
+        except concurrent.futures.TimeoutError:
+            stop.deadline_s = deadline_s
+            _stop_all(stop, cancel_w, pool, futures, results)
+            _not_started(cells, results, deadline_s)
+            outcome.deadline_passed = True
+        finally:
+            pool.shutdown(wait=True)
+            os.close(cancel_r)
+            os.close(cancel_w)
             if progress:
-                progress.update(results[futures[future]])
-    except KeyboardInterrupt:
-        stop.event.set()
-        os.write(cancel_w, b"x")
-        pool.shutdown(wait=True, cancel_futures=True)
-        for future, i in futures.items():
-            if future.done() and not future.cancelled():
-                results[i] = future.result()
-        return RunOutcome([results[i] for i in sorted(results)], interrupted=True)
-    finally:
-        pool.shutdown(wait=True)
-        os.close(cancel_r)
-        os.close(cancel_w)
-        if progress:
-            progress.finish()
-    return RunOutcome([results[i] for i in sorted(results)])
+                progress.finish()
+    outcome.results = [results[i] for i in sorted(results)]
+    return outcome

@@ -4,10 +4,13 @@ Contract:
 - `load_stack(path, root)` returns a `Stack` or raises InvalidInput with
   every problem as `file:line: field: problem`; it starts no process.
 - `probe(stack, paths)` finds out whether the shim is built and what library
-  version it runs (`SHIM --version`, docs/shim-protocol.md §1). A missing
-  binary is not an error: the stack is unavailable and its cells are skipped
-  with an install hint. A shim that exists but cannot say its version is
-  reported in `StackInfo.error` and its cells become ERROR.
+  version it runs (`prefix + command --version`, with the stack's `env`,
+  docs/shim-protocol.md §1). A missing binary is not an error: the stack is
+  unavailable and its cells are skipped with an install hint naming the
+  stack's `packages` that dpkg does not report installed. So is a shim that
+  cannot say its version while some of its packages are missing (its library
+  is gone). A shim that cannot say its version although its packages are all
+  there is reported in `StackInfo.error` and its cells become ERROR.
 - `Known.matches` decides whether a documented deviation covers a check.
 """
 from __future__ import annotations
@@ -86,10 +89,12 @@ class Stack:
     def argv(self, bin_dir: Path, root: Path) -> list[str]:
         return self.expand(self.prefix, bin_dir, root) + self.expand(self.command, bin_dir, root)
 
-    def install_hint(self) -> str:
-        if self.packages:
-            return f"unavailable: install {' '.join(self.packages)} and rebuild"
-        return "unavailable: build the shim (" + " ".join(self.command) + ")"
+    def install_hint(self, missing: list[str] | None = None) -> str:
+        """missing: the packages known not to be installed (None: unknown)."""
+        wanted = self.packages if missing is None else missing
+        if wanted:
+            return f"unavailable: apt-get install {' '.join(wanted)} and rebuild"
+        return "unavailable: the shim is not built (" + " ".join(self.command) + "); rebuild"
 
 
 @dataclasses.dataclass
@@ -197,10 +202,28 @@ def _binary(stack: Stack, bin_dir: Path, root: Path) -> str | None:
     return shutil.which(first)
 
 
+def missing_packages(names: list[str]) -> list[str] | None:
+    """The names dpkg does not report installed; None without dpkg."""
+    if not names:
+        return []
+    if not shutil.which("dpkg-query"):
+        return None
+    try:
+        done = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}\n",
+                               *names], capture_output=True, text=True,
+                              timeout=VERSION_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    installed = {f[0] for f in map(str.split, done.stdout.splitlines())
+                 if len(f) > 1 and f[1].startswith("ii")}
+    return [n for n in names if n not in installed]
+
+
 def probe(stack: Stack, bin_dir: Path, root: Path) -> StackInfo:
     if _binary(stack, bin_dir, root) is None:
-        return StackInfo(False, hint=stack.install_hint())
-    argv = stack.expand(stack.command, bin_dir, root) + ["--version"]
+        return StackInfo(False, hint=stack.install_hint(missing_packages(stack.packages)))
+    # The prefix too: a wrapper or loader the shim cannot start without.
+    argv = stack.argv(bin_dir, root) + ["--version"]
     env = {**os.environ, **stack.env}
     try:
         done = subprocess.run(argv, capture_output=True, text=True, env=env,
@@ -214,6 +237,9 @@ def probe(stack: Stack, bin_dir: Path, root: Path) -> StackInfo:
             continue
         if isinstance(obj, dict) and isinstance(obj.get("library"), str) and done.returncode == 0:
             return StackInfo(True, library=obj["library"], reported_api=obj.get("api"))
+    missing = missing_packages(stack.packages)
+    if missing:
+        return StackInfo(False, hint=stack.install_hint(missing))
     tail = (done.stderr or done.stdout).strip()[-300:]
     return StackInfo(True, error=f"{' '.join(argv)} exited {done.returncode} without a version "
                                  f"line: {tail}")

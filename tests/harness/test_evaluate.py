@@ -226,7 +226,8 @@ def test_timeout_of_the_peer_names_its_action(cell):
 def test_crash_names_the_signal(cell):
     sut = proc(SUT_OK[:3], returncode=-11, signal="SIGSEGV")
     j = judge(cell(), run(sut=sut), None)
-    assert (j.verdict, j.reason) == ("CRASH", "shim killed by SIGSEGV in step 3 (read 'drain')")
+    assert j.verdict == "CRASH"
+    assert j.reason.startswith("shim killed by SIGSEGV in step 3 (read 'drain'); last output: ")
 
 
 def test_crash_of_the_peer(cell):
