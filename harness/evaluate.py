@@ -63,14 +63,14 @@ def sut_position(cell: Cell, sut: ProcessResult) -> str:
     return cell.case.step_name(done + 1)
 
 
-def _peer_position(peer: ProcessResult) -> str:
+def peer_position(peer: ProcessResult) -> str:
     actions = [e for e in peer.lines if e.get("ev") == "action"]
     if not actions:
         return "before its first action (handshake)"
     return f"action {actions[-1].get('n', len(actions))} ({actions[-1].get('do')})"
 
 
-def _message(proc: ProcessResult) -> str:
+def end_message(proc: ProcessResult) -> str:
     end = _end_line(proc) or next((e for e in reversed(proc.lines) if e.get("ev") == "end"),
                                   None)
     if end and end.get("message"):
@@ -93,7 +93,7 @@ def last_output(proc: ProcessResult, chars: int = 200) -> str:
 
 def _crash(cell: Cell, run: CellRun) -> Judgement | None:
     for who, proc, where in (("shim", run.sut, lambda: sut_position(cell, run.sut)),
-                             ("peer", run.peer, lambda: _peer_position(run.peer))):
+                             ("peer", run.peer, lambda: peer_position(run.peer))):
         if proc.signal and not proc.killed:
             return Judgement("CRASH", f"{who} killed by {proc.signal} in {where()}; "
                                       f"last output: {last_output(proc)}")
@@ -107,20 +107,20 @@ def _timeout(cell: Cell, run: CellRun) -> Judgement | None:
                                     f" ms) and was killed in {sut_position(cell, sut)}")
     if sut.returncode == TIMEOUT_EXIT:
         return Judgement("TIMEOUT", f"shim timed out in {sut_position(cell, sut)}: "
-                                    f"{_message(sut)}")
+                                    f"{end_message(sut)}")
     if peer.killed:
         return Judgement("TIMEOUT", f"peer did not end by the deadline ({cell.case.deadline_ms}"
-                                    f" ms) and was killed in {_peer_position(peer)}")
+                                    f" ms) and was killed in {peer_position(peer)}")
     if peer.returncode == TIMEOUT_EXIT:
-        return Judgement("TIMEOUT", f"peer timed out in {_peer_position(peer)}: "
-                                    f"{_message(peer)}")
+        return Judgement("TIMEOUT", f"peer timed out in {peer_position(peer)}: "
+                                    f"{end_message(peer)}")
     return None
 
 
 def _exit_error(run: CellRun) -> Judgement | None:
     for who, proc in (("shim", run.sut), ("peer", run.peer)):
         if proc.returncode != 0:
-            return Judgement("ERROR", f"{who} exited {proc.returncode}: {_message(proc)}")
+            return Judgement("ERROR", f"{who} exited {proc.returncode}: {end_message(proc)}")
     return None
 
 
@@ -172,7 +172,7 @@ def _bytes_checks(cell: Cell, lines: dict[int, dict]) -> list[dict]:
     return out
 
 
-def _wire_check(pattern: dict, events: list[dict], must: bool) -> dict:
+def wire_check(pattern: dict, events: list[dict], must: bool) -> dict:
     seen, where = P.window(pattern, events)
     verb = "has" if must else "has no"
     what = f"peer transcript {verb} {P.describe(pattern)}{where}"
@@ -190,7 +190,7 @@ def _wire_check(pattern: dict, events: list[dict], must: bool) -> dict:
                   bool(hits))
 
 
-def _peer_expect_checks(events: list[dict]) -> list[dict]:
+def peer_expect_checks(events: list[dict]) -> list[dict]:
     out = []
     for ev in events:
         if ev.get("ev") == "expect":
@@ -203,10 +203,10 @@ def _peer_expect_checks(events: list[dict]) -> list[dict]:
 def _rfc_checks(cell: Cell, lines: dict[int, dict], events: list[dict]) -> list[dict]:
     rfc = cell.case.expect_rfc
     checks = _outcome_checks(cell, lines) + _bytes_checks(cell, lines)
-    checks += [_wire_check(p, events, True) for p in rfc.get("must", [])]
-    checks += [_wire_check(p, events, False) for p in rfc.get("must_not", [])]
+    checks += [wire_check(p, events, True) for p in rfc.get("must", [])]
+    checks += [wire_check(p, events, False) for p in rfc.get("must_not", [])]
     if rfc.get("peer_expects_ok", True):
-        checks += _peer_expect_checks(events)
+        checks += peer_expect_checks(events)
     return checks
 
 
@@ -319,7 +319,7 @@ def judge(cell: Cell, run: CellRun, library: str | None) -> Judgement:
     if crash:
         return crash
     if run.sut.returncode == SKIP_EXIT:
-        return Judgement("SKIP", f"shim: {_message(run.sut)}")
+        return Judgement("SKIP", f"shim: {end_message(run.sut)}")
     for verdict in (_timeout(cell, run), _exit_error(run), _output_error(cell, run)):
         if verdict:
             return verdict

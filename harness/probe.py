@@ -41,11 +41,8 @@ from pathlib import Path
 
 from harness.case import Case
 from harness.cell import GRACE_S, ProcessResult, parse_lines
-from harness.evaluate import Judgement, last_output, tail, verdict_from_checks
-from harness.evaluate import _message as end_message
-from harness.evaluate import _peer_expect_checks as peer_expect_checks
-from harness.evaluate import _peer_position as peer_position
-from harness.evaluate import _wire_check as wire_check
+from harness.evaluate import (Judgement, end_message, last_output, peer_expect_checks,
+                              peer_position, tail, verdict_from_checks, wire_check)
 from harness.problems import UsageError
 from harness.runner import Environment, Progress, RunOutcome
 
