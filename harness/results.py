@@ -4,14 +4,21 @@ Contract:
 - `build(...)` assembles the document from the run's parts; `write(doc, dir)`
   writes DIR/results.json atomically (a reader never sees half a file).
 - `load(path)` returns a document or raises ResultsError naming the file and
-  what is wrong; `merge(docs)` combines per-entry documents into one and
-  raises ResultsError on two results for the same cell.
+  what is wrong; `merge(docs)` combines per-entry documents (ctest entries,
+  shards) into one and raises ResultsError on two results for the same cell
+  and on inputs that are not parts of one run: another tool version or
+  commit, case files that differ, a stack that ran another library version,
+  shards of different selections.
+- `align_baseline(doc, baseline)`: a baseline whose single stack has another
+  name than the run's single stack (openssl-1.1.1w against openssl) with its
+  cells renamed to the run's stack, so a diff pairs them cell by cell.
 - `exit_code(doc)`: 0 all PASS/SKIP/KNOWN, 1 some FAIL, 3 some ERROR,
   TIMEOUT or CRASH (3 wins).
 """
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -74,9 +81,29 @@ def exit_code(doc: dict) -> int:
     return 1 if counts["FAIL"] else 0
 
 
-def case_entry(case) -> dict:
-    return {"title": case.title, "cites": case.cites, "refs": case.refs, "why": case.why,
-            "file": case.file}
+def file_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def corpus_digest(files: list[Path]) -> str:
+    """One digest for a set of case files: names and contents, any order."""
+    h = hashlib.sha256()
+    for path in sorted(files, key=lambda p: Path(p).name):
+        h.update(f"{Path(path).name}\0{file_digest(path)}\n".encode())
+    return h.hexdigest()
+
+
+def case_entry(case, root: Path | None = None) -> dict:
+    """root: where case.file is relative to; given, the entry carries the
+    file's sha256 so that merging can tell two versions of a case apart."""
+    entry = {"title": case.title, "cites": case.cites, "refs": case.refs, "why": case.why,
+             "file": case.file}
+    if root is not None:
+        entry["sha256"] = file_digest(Path(root) / case.file)
+    return entry
 
 
 def stack_entry(stack, info) -> dict:
@@ -145,11 +172,85 @@ def _merge_table(into: dict, table: dict, prefer_available: bool) -> None:
             into[key] = value
 
 
+def _commit(git: object) -> str | None:
+    return git.split("-")[0] if isinstance(git, str) and git else None
+
+
+def _agree(docs: list[tuple[str, dict]], what: str, value) -> object:
+    """The value every input that has one agrees on; refuses a mix."""
+    first: dict = {}
+    for source, doc in docs:
+        have = value(doc)
+        if have is not None:
+            first.setdefault(have, source)
+    if len(first) > 1:
+        (a, src_a), (b, src_b) = list(first.items())[:2]
+        raise ResultsError(f"{src_a} and {src_b} are not parts of one run: {what} differs "
+                           f"({a} vs {b})")
+    return next(iter(first), None)
+
+
+def _same_cases(docs: list[tuple[str, dict]]) -> None:
+    """A case run in two versions cannot be merged into one row."""
+    seen: dict = {}
+    for source, doc in docs:
+        for cid, entry in doc["cases"].items():
+            digest = entry.get("sha256") if isinstance(entry, dict) else None
+            if digest is None:
+                continue
+            if cid in seen and seen[cid][0] != digest:
+                raise ResultsError(f"{seen[cid][1]} and {source} are not parts of one run: the "
+                                   f"case file of {cid} differs between them")
+            seen.setdefault(cid, (digest, source))
+    _agree(docs, "the case corpus (a case file was added, removed or changed)",
+           lambda d: d["tool"].get("corpus"))
+
+
+def _same_libraries(docs: list[tuple[str, dict]]) -> None:
+    names = {name for _, doc in docs for name in doc["stacks"]}
+    for name in sorted(names):
+        _agree(docs, f"the library of stack {name}",
+               lambda d: d["stacks"].get(name, {}).get("library")
+               if d["stacks"].get(name, {}).get("available") else None)
+
+
+def _shards(docs: list[tuple[str, dict]]) -> list[int]:
+    """Checks that the sharded inputs are shards of one selection; returns
+    the shard numbers none of them holds."""
+    parts = [(source, doc["tool"]["shard"]) for source, doc in docs
+             if isinstance(doc["tool"].get("shard"), dict)]
+    if not parts:
+        return []
+    as_docs = [(source, {"tool": shard}) for source, shard in parts]
+    count = _agree(as_docs, "the number of shards", lambda d: d["tool"].get("count"))
+    _agree(as_docs, "the selection of cells that was sharded (stacks, cases, --tls, --io, "
+           "--role)", lambda d: d["tool"].get("selection"))
+    taken: dict = {}
+    for source, shard in parts:
+        if shard.get("index") in taken:
+            raise ResultsError(f"{taken[shard['index']]} and {source} are the same shard "
+                               f"({shard['index']}/{count})")
+        taken[shard.get("index")] = source
+    return [k for k in range(1, (count or 0) + 1) if k not in taken]
+
+
+def check_mergeable(docs: list[tuple[str, dict]]) -> list[int]:
+    """Raises ResultsError unless the inputs are parts of one run (inputs
+    that lack a field are not compared on it); returns missing shards."""
+    _agree(docs, "the tool version", lambda d: d["tool"].get("version"))
+    _agree(docs, "the commit", lambda d: _commit(d["tool"].get("git")))
+    _same_cases(docs)
+    _same_libraries(docs)
+    return _shards(docs)
+
+
 def merge(docs: list[tuple[str, dict]], argv: list[str], root: Path,
           stack_order: tuple[str, ...] = ()) -> dict:
     """Merges documents; the same cell in two inputs is an error, whatever
-    the verdicts, because silently keeping one would hide the other. Stacks
+    the verdicts, because silently keeping one would hide the other, and so
+    are inputs that are not parts of one run (check_mergeable). Stacks
     named in stack_order come first, the others in order of appearance."""
+    missing_shards = check_mergeable(docs)
     stacks: dict = {}
     cases: dict = {}
     cells: list[dict] = []
@@ -170,9 +271,33 @@ def merge(docs: list[tuple[str, dict]], argv: list[str], root: Path,
     starts = sorted(t.get("started") for t in tools if t.get("started"))
     tool = tool_entry(root, starts[0] if starts else now_iso(),
                       sum(float(t.get("duration_ms") or 0) for t in tools), argv,
-                      any(t.get("incomplete") for t in tools))
+                      any(t.get("incomplete") for t in tools) or bool(missing_shards))
     tool["merged_from"] = [source for source, _ in docs]
+    corpus = {t.get("corpus") for t in tools}
+    if len(corpus) == 1 and None not in corpus:
+        tool["corpus"] = corpus.pop()
+    if missing_shards:
+        tool["missing_shards"] = missing_shards
     return build(tool, stacks, cases, cells)
+
+
+def align_baseline(doc: dict, baseline: dict) -> dict:
+    """Two runs of one stack each under different names (the same library
+    at two versions, e.g. openssl-1.1.1w and openssl): the baseline with
+    its cells renamed to the run's stack, so a diff pairs them cell by cell.
+    Any other pair of runs is returned unchanged."""
+    mine, theirs = list(doc["stacks"]), list(baseline["stacks"])
+    if len(mine) != 1 or len(theirs) != 1 or mine == theirs:
+        return baseline
+    old, new = theirs[0], mine[0]
+    cells = []
+    for cell in baseline["cells"]:
+        if cell.get("stack") == old:
+            cell = dict(cell, stack=new, id=f"{cell.get('case')}/{new}/tls{cell.get('tls')}/"
+                                           f"{cell.get('io')}/{cell.get('role')}")
+        cells.append(cell)
+    tool = dict(baseline["tool"], compared_stack=old)
+    return dict(baseline, tool=tool, stacks={new: baseline["stacks"][old]}, cells=cells)
 
 
 def summary_lines(doc: dict, path: Path, limit: int = 15) -> list[str]:
@@ -192,7 +317,10 @@ def summary_lines(doc: dict, path: Path, limit: int = 15) -> list[str]:
     unavailable = [n for n, s in doc["stacks"].items() if not s.get("available")]
     for name in unavailable:
         lines.append(f"note: stack {name} {doc['stacks'][name].get('hint') or 'unavailable'}")
-    if doc["tool"].get("incomplete"):
+    if doc["tool"].get("missing_shards"):
+        lines.append("note: no input holds shard(s) " + ", ".join(
+            map(str, doc["tool"]["missing_shards"])) + "; results are incomplete")
+    elif doc["tool"].get("incomplete"):
         lines.append("note: the run was interrupted; results are incomplete")
     lines.append(f"{doc['summary']['total']} cells; results: {path}")
     return lines
