@@ -215,12 +215,14 @@ def _signals_interrupt():
 
     def interrupt(signum, frame):
         raise KeyboardInterrupt(signal.Signals(signum).name)
-    old = {s: signal.signal(s, interrupt) for s in (signal.SIGTERM, signal.SIGHUP)}
+    # SIGINT keeps its handler but is saved too: _stop_all ignores it.
+    old = {signal.SIGINT: signal.getsignal(signal.SIGINT)}
+    old.update({s: signal.signal(s, interrupt) for s in (signal.SIGTERM, signal.SIGHUP)})
     try:
         yield
     finally:
         for s, handler in old.items():
-            signal.signal(s, handler)
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
 
 
 def _stop_all(stop: Stop, cancel_w: int, pool, futures: dict, results: dict) -> None:

@@ -3,6 +3,9 @@ every role x version x IO mode, and wolfSSL 5.5 does what stacks/wolfssl.toml
 records (each fact test names the [[known]] case it backs)."""
 from __future__ import annotations
 
+import os
+import pathlib
+
 import pytest
 
 from wb_cells import EVENT_IO, IO_MODES, VERSIONS, matrix
@@ -190,6 +193,18 @@ def test_write_after_shutdown_goes_out(wolfssl, tls, io):
         c.describe()
 
 
+def _asan_build() -> bool:
+    shim = pathlib.Path(os.environ.get("TLSCLOSE_BIN", "")) / "tlsclose-shim-wolfssl"
+    return shim.is_file() and b"__asan_init" in shim.read_bytes()
+
+
+# Under AddressSanitizer this scenario stops inside libwolfssl 5.5.4 itself: a
+# heap-buffer-overflow read of its 16421-byte output buffer when
+# wolfSSL_shutdown sends behind a pending write (wolfIO_Send / EmbedSend).
+# That is a library finding (docs/reliability.md), not something the shim
+# can avoid; the ordinary build still records the corrupted stream.
+@pytest.mark.skipif(_asan_build(), reason="libwolfssl 5.5.4 overreads its output buffer here "
+                    "(heap-buffer-overflow under AddressSanitizer)")
 @pytest.mark.parametrize("tls", VERSIONS)
 @pytest.mark.parametrize("io", EVENT_IO)
 def test_pending_write_then_shutdown_corrupts_the_stream(wolfssl, tls, io):
