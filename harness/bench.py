@@ -98,7 +98,7 @@ def _median(values: list[float]) -> float:
 
 def _cpu_s(who: int) -> float:
     """CPU seconds (user + system) of this process or of its reaped
-    descendants: unlike wall time, barely changed by a busy machine."""
+    descendants: a busy machine changes it far less than wall time."""
     usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
