@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from shimcell import Programs, Runner
+from shimcell import Runner, programs_for
 
 
 @pytest.fixture(scope="session")
 def runner() -> Runner:
-    progs = Programs.from_env()
+    progs = programs_for("tlsclose-shim-openssl")
     missing = progs.missing()
     if missing:
         pytest.fail("not built: " + ", ".join(missing))

@@ -1,50 +1,26 @@
 """Running the OpenSSL shim against the mock peer, and reading the result.
-
-Programs come from $TLSCLOSE_BIN (ctest sets it to its build's bin
-directory), else from build/bin of the repository; the credentials from
-$TLSCLOSE_CERT / $TLSCLOSE_KEY, else from the credentials directory beside
-that bin directory.
+Programs are looked up as tests/stackcells.py says; this Cell keeps its own
+accessors (steps() and end() check more than the stack suites' ones do).
 """
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import pathlib
 import subprocess
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+TESTS = str(pathlib.Path(__file__).resolve().parents[1])
+if TESTS not in sys.path:
+    sys.path.insert(0, TESTS)
 
+# stackcells first: it puts the repository root on sys.path.
+from stackcells import OTHER_ROLE, Programs, programs_for  # noqa: E402,F401
 from harness.cell import CellRun, ProcessResult, run_cell, tcp_pair  # noqa: E402,F401
 
 ROLES = ("client", "server")
 VERSIONS = ("1.2", "1.3")
 IO_MODES = ("blocking", "nonblocking", "memory")
-
-
-@dataclasses.dataclass(frozen=True)
-class Programs:
-    shim: pathlib.Path
-    peer: pathlib.Path
-    cert: pathlib.Path
-    key: pathlib.Path
-
-    @staticmethod
-    def from_env() -> "Programs":
-        bin_dir = pathlib.Path(os.environ.get("TLSCLOSE_BIN", ROOT / "build" / "bin"))
-        creds = bin_dir.parent / "credentials"
-        return Programs(bin_dir / "tlsclose-shim-openssl", bin_dir / "tlsclose-peer",
-                        pathlib.Path(os.environ.get("TLSCLOSE_CERT", creds / "cert.pem")),
-                        pathlib.Path(os.environ.get("TLSCLOSE_KEY", creds / "key.pem")))
-
-    def missing(self) -> list[str]:
-        return [str(p) for p in (self.shim, self.peer, self.cert, self.key) if not p.exists()]
-
-
-def other_role(role: str) -> str:
-    return "server" if role == "client" else "client"
 
 
 @dataclasses.dataclass
@@ -136,7 +112,7 @@ class Runner:
                 "--cert", str(self.progs.cert), "--key", str(self.progs.key)]
 
     def peer_argv(self, sut_role: str, tls: str) -> list[str]:
-        return [str(self.progs.peer), "--role", other_role(sut_role), "--tls", tls,
+        return [str(self.progs.peer), "--role", OTHER_ROLE[sut_role], "--tls", tls,
                 "--cert", str(self.progs.cert), "--key", str(self.progs.key)]
 
     def cell(self, role: str, tls: str, io: str, steps: list, peer_script: dict,

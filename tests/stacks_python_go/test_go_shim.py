@@ -21,9 +21,9 @@ BASE = ["--role", "client", "--tls", "1.3", "--io", "blocking", "--fd", "99",
 
 @pytest.fixture
 def go_shim(programs):
-    if not programs.go_shim.exists():
-        pytest.skip(f"not built: {programs.go_shim} (needs golang-go)")
-    return programs.go_shim
+    if not programs.shim.exists():
+        pytest.skip(f"not built: {programs.shim} (needs golang-go)")
+    return programs.shim
 
 
 def run_shim(shim, args, script=None, tmp_path=None):
