@@ -12,6 +12,7 @@
 #include "gnutls_cache.h"
 #include "gnutls_memio.h"
 #include "gnutls_outcomes.h"
+#include "mem_queue.h"
 #include "shim_driver.h"
 #include "tc_err.h"
 
@@ -257,22 +258,22 @@ static int gt_session_new(void *ctx, int fd, int conn_index, shim_session **out)
 
 static size_t gt_mem_take_output(shim_session *s, uint8_t *buf, size_t cap)
 {
-    return gt_memio_take_output(&s->memio, buf, cap);
+    return mem_queue_take(&s->memio.out, buf, cap);
 }
 
 static int gt_mem_give_input(shim_session *s, const uint8_t *buf, size_t len)
 {
-    return gt_memio_give_input(&s->memio, buf, len);
+    return mem_queue_append(&s->memio.in, buf, len);
 }
 
 static void gt_mem_give_eof(shim_session *s)
 {
-    gt_memio_give_eof(&s->memio);
+    mem_queue_set_eof(&s->memio.in);
 }
 
 static size_t gt_mem_input_pending(shim_session *s)
 {
-    return gt_memio_input_pending(&s->memio);
+    return mem_queue_pending(&s->memio.in);
 }
 
 /* ---- library calls ---------------------------------------------------- */

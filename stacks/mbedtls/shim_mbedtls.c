@@ -13,6 +13,7 @@
 #include "mbedtls_bio.h"
 #include "mbedtls_context.h"
 #include "mbedtls_outcomes.h"
+#include "mem_queue.h"
 #include "shim_driver.h"
 #include "tc_err.h"
 
@@ -109,22 +110,22 @@ static int mb_session_new(void *ctx, int fd, int conn_index, shim_session **out)
 
 static size_t mb_mem_take_output(shim_session *s, uint8_t *buf, size_t cap)
 {
-    return mb_bio_take_output(&s->bio, buf, cap);
+    return mem_queue_take(&s->bio.out, buf, cap);
 }
 
 static int mb_mem_give_input(shim_session *s, const uint8_t *buf, size_t len)
 {
-    return mb_bio_give_input(&s->bio, buf, len);
+    return mem_queue_append(&s->bio.in, buf, len);
 }
 
 static void mb_mem_give_eof(shim_session *s)
 {
-    mb_bio_give_eof(&s->bio);
+    mem_queue_set_eof(&s->bio.in);
 }
 
 static size_t mb_mem_input_pending(shim_session *s)
 {
-    return mb_bio_input_pending(&s->bio);
+    return mem_queue_pending(&s->bio.in);
 }
 
 /* ---- library calls ------------------------------------------------------------ */

@@ -1,12 +1,12 @@
 /* wolfssl_memio: the memory IO mode of the wolfSSL shim. wolfSSL reads and
- * writes two in-memory buffers through its custom IO callbacks
- * (wolfSSL_SSLSetIORecv / wolfSSL_SSLSetIOSend); the shim runner moves the
- * bytes between those buffers and the socket, as an event-loop application
- * does.
+ * writes two in-memory queues (shimlib mem_queue) through its custom IO
+ * callbacks (wolfSSL_SSLSetIORecv / wolfSSL_SSLSetIOSend); the shim runner
+ * moves the bytes between those queues and the socket, as an event-loop
+ * application does.
  *
- * Promises: the receive callback hands out buffered input, or returns
+ * Promises: the receive callback hands out queued input, or returns
  * WOLFSSL_CBIO_ERR_WANT_READ while the input is empty, or
- * WOLFSSL_CBIO_ERR_CONN_CLOSE once wf_memio_give_eof was called and the
+ * WOLFSSL_CBIO_ERR_CONN_CLOSE once the runner set the input's EOF and the
  * input is drained (wolfSSL's own socket callback says the same for a
  * recv() of 0). The send callback accepts bytes until WF_MEMIO_OUT_CAP are
  * waiting, then returns WOLFSSL_CBIO_ERR_WANT_WRITE, so a library writing
@@ -19,9 +19,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "mem_queue.h"
 
 /* One full record (16 KiB plaintext + overhead) fits, so a record is never
  * split by the buffer alone; a peer that stops reading shows as want_write
@@ -30,27 +28,13 @@
 #define WF_MEMIO_OUT_CAP (17 * 1024)
 
 typedef struct {
-    uint8_t *data;
-    size_t len;
-    size_t cap;
-} wf_membuf;
-
-typedef struct {
-    wf_membuf in;
-    wf_membuf out;
-    bool in_eof;
+    mem_queue in;  /* given by the runner, not yet read by wolfSSL */
+    mem_queue out; /* written by wolfSSL, not yet taken by the runner */
 } wf_memio;
 
-/* Installs the callbacks on ssl; memio must outlive ssl. */
+/* Sets up the queues of a zeroed memio and installs the callbacks on ssl;
+ * memio must outlive ssl. */
 void wf_memio_attach(wf_memio *m, WOLFSSL *ssl);
 void wf_memio_free(wf_memio *m);
-
-/* Runner side: what the library wrote (up to cap bytes, removed from the
- * buffer), bytes read from the socket, and the socket's EOF. */
-size_t wf_memio_take_output(wf_memio *m, uint8_t *buf, size_t cap);
-int wf_memio_give_input(wf_memio *m, const uint8_t *buf, size_t len);
-void wf_memio_give_eof(wf_memio *m);
-/* Input given but not yet taken by the library. */
-size_t wf_memio_input_pending(const wf_memio *m);
 
 #endif
