@@ -36,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import corpus, runner
+from harness import corpus, matrix_job, runner
 from harness.matrix import Selection, expand
 from harness.problems import UsageError
 from harness.stack import load_stack, probe
@@ -254,7 +254,8 @@ def measure_matrix(build_dir: Path, jobs: int, regex: str | None) -> dict:
         cmd = ["ctest", "--test-dir", tmp, "-L", "conformance", "-j", str(jobs),
                "--output-junit", str(junit)] + (["-R", regex] if regex else [])
         start, cpu = time.perf_counter(), _cpu_s(resource.RUSAGE_CHILDREN)
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=MATRIX_TIMEOUT_S)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=MATRIX_TIMEOUT_S,
+                              env=matrix_job.ctest_environment())
         wall, cpu = time.perf_counter() - start, _cpu_s(resource.RUSAGE_CHILDREN) - cpu
         entries = _junit_entries(junit)
     if not entries:

@@ -14,6 +14,18 @@ import subprocess
 import sys
 
 
+def ctest_environment() -> dict:
+    """The environment for the matrix's ctest: git is asked about the tree
+    once here, not once per entry."""
+    from harness import results
+    env = dict(os.environ)
+    state = results.git_state(results.Path(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))
+    if state:
+        env[results.GIT_STATE_ENV] = state
+    return env
+
+
 def run(build_dir: str, argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="tlsclose matrix",
                                  description="Run the default conformance matrix through ctest "
@@ -26,7 +38,8 @@ def run(build_dir: str, argv: list[str]) -> int:
         os.remove(old)  # a stale piece from an earlier run must not be merged
     ctest_rc = subprocess.call(["ctest", "--test-dir", build_dir, "-L", "conformance",
                                 "-j", args.jobs,
-                                "--output-junit", os.path.join(build_dir, "ctest-junit.xml")])
+                                "--output-junit", os.path.join(build_dir, "ctest-junit.xml")],
+                               env=ctest_environment())
     pieces = sorted(glob.glob(os.path.join(pieces_dir, "*", "results.json")))
     if not pieces:
         print("tlsclose matrix: no results were written by ctest", file=sys.stderr)

@@ -50,9 +50,16 @@ def project_version(root: Path) -> str:
     return m.group(1) if m else "unknown"
 
 
+# A caller that starts many runs of one tree (the matrix job: one per ctest
+# entry) asks git once and passes the answer down in this variable.
+GIT_STATE_ENV = "TLSCLOSE_GIT_STATE"
+
+
 def git_state(root: Path) -> str | None:
     """Commit and dirtiness, without ever writing to the repository (no
     index refresh: the optional locks are off)."""
+    if os.environ.get(GIT_STATE_ENV):
+        return os.environ[GIT_STATE_ENV]
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
     try:
         head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
