@@ -83,22 +83,21 @@ static void parse_args(void)
     mark_out = arg("--marker-out") ? atoi(arg("--marker-out")) : -1;
     printf("{\"shim\":\"example\",\"library\":\"%s\",\"api\":\"native\",\"role\":\"%s\","
            "\"tls\":\"%s\",\"io\":\"%s\"}\n", lib, arg("--role"), arg("--tls"), arg("--io"));
-    fflush(stdout);
 }
 
 /* Syntax first (exit 2), then what this shim cannot do (77), then what the
  * command line lacks (2): a skip never follows a half-run script. */
 static json_object *load_script(void)
 {
-    json_object *s = json_object_from_file(arg("--script")), *v;
+    json_object *s = json_object_from_file(arg("--script"));
     if (!s || !json_object_is_type(s, json_type_array)) finish("error", -1, "bad script", 2);
     int n = (int)json_object_array_length(s), skip = 0;
     for (int i = 0; i < n; i++) {
         json_object *step = json_object_array_get_idx(s, i);
         const char *op = json_object_get_string(json_object_object_get(step, "op"));
         if (!listed(MINE, op) && !listed(OTHERS, op)) finish("error", i + 1, "unknown op", 2);
-        if (!skip && (!listed(MINE, op) || (json_object_object_get_ex(step, "until_blocked", &v)
-                                            && json_object_get_boolean(v))))
+        json_object *until_blocked = json_object_object_get(step, "until_blocked");
+        if (!skip && (!listed(MINE, op) || json_object_get_boolean(until_blocked)))
             skip = i + 1;                 /* until_blocked needs a nonblocking socket */
     }
     if (arg("--cipher") || arg("--connect") || arg("--session-in") || arg("--session-out"))
@@ -166,9 +165,8 @@ static int settle(struct result *r, int ret, int ok, int reading)
 static void do_read(struct result *r, json_object *step)
 {
     static char buf[16384];
-    json_object *v;
-    long want = json_object_object_get_ex(step, "bytes", &v) ? json_object_get_int64(v) : 0;
-    int until_close = json_object_object_get_ex(step, "until", &v);
+    long want = json_object_get_int64(json_object_object_get(step, "bytes"));
+    int until_close = json_object_object_get_ex(step, "until", NULL);
     do {
         long room = want ? want - r->bytes : (long)sizeof buf;
         errno = 0;
@@ -184,19 +182,18 @@ static void do_read(struct result *r, json_object *step)
 static void do_marker(struct result *r, const char *op, const char *marker, double deadline)
 {
     char line[80] = "";
-    size_t n = 0;
     struct pollfd p = {.fd = mark_in, .events = POLLIN};
     if (!strcmp(op, "signal_peer")) {
         dprintf(mark_out, "%s\n", marker);
         return;
     }
-    while (n + 1 < sizeof line && !strchr(line, '\n')) {
+    for (size_t n = 0; n + 1 < sizeof line && !strchr(line, '\n'); n++) {
         int left = (int)(deadline - now_ms());
         if (left <= 0 || poll(&p, 1, left) == 0) {
             snprintf(r->outcome, sizeof r->outcome, "error:timeout");
             return;
         }
-        if (read(mark_in, line + n++, 1) != 1) break;
+        if (read(mark_in, line + n, 1) != 1) break;
     }
     if (strncmp(line, marker, strlen(marker)) || strcmp(line + strlen(marker), "\n"))
         finish("error", -1, "wait_peer: the pipe closed or brought another marker", 4);
@@ -221,6 +218,7 @@ static void run_step(int n, json_object *step, double run_deadline)
     } else if (!strcmp(op, "write")) {   /* partial writes are off: SSL_write sends all or fails */
         long size = json_object_get_int64(json_object_object_get(step, "bytes")), ret = 0;
         unsigned char *buf = malloc(size ? (size_t)size : 1);
+        if (!buf) finish("error", n, "out of memory", 4);
         for (long i = 0; i < size; i++) buf[i] = (unsigned char)(i & 0xff);
         if (size) ret = SSL_write(ssl, buf, (int)size);
         if (!size || settle(&r, (int)ret, ret > 0, 0))
@@ -240,7 +238,6 @@ static void run_step(int n, json_object *step, double run_deadline)
            "\"flags\":{\"sent\":%s,\"received\":%s},\"bytes\":%ld,\"ms\":%.2f}\n", n, op,
            r.outcome, r.calls, r.native, f & SSL_SENT_SHUTDOWN ? "true" : "false",
            f & SSL_RECEIVED_SHUTDOWN ? "true" : "false", r.bytes, now_ms() - t0);
-    fflush(stdout);
     if (!strcmp(r.outcome, "error:timeout")) finish("timeout", n, "step deadline passed", 3);
 }
 
@@ -248,6 +245,7 @@ int main(int argc, char **argv)
 {
     argc_ = argc, argv_ = argv;
     signal(SIGPIPE, SIG_IGN);          /* a reset peer must be an outcome, not a death */
+    setvbuf(stdout, NULL, _IOLBF, 0);  /* the harness reads each JSON line as soon as it ends */
     parse_args();
     json_object *script = load_script();
     double deadline = now_ms() + (arg("--deadline-ms") ? atol(arg("--deadline-ms")) : 10000);
