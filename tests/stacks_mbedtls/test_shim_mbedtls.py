@@ -80,7 +80,10 @@ def test_exchange_and_closure(cell, role, io):
 
 
 @pytest.mark.parametrize("role,io", EVENT_CELLS, ids=ids(EVENT_CELLS))
-def test_nonblocking_handshake_and_read_report_wants(cell, role, io):
+def test_nonblocking_read_reports_want_read(cell, role, io):
+    """The peer sends only after the marker, so the first read must want to
+    read. (Whether the handshake itself meets a want depends on how fast the
+    peer answers, so it is not asserted.)"""
     sut = [{"op": "handshake"}, {"op": "read", "bytes": 10, "nowait": True},
            {"op": "signal_peer", "marker": "go"}, {"op": "read", "bytes": 10},
            {"op": "shutdown"}]
@@ -88,7 +91,6 @@ def test_nonblocking_handshake_and_read_report_wants(cell, role, io):
                         {"do": "expect_close_notify"}, {"do": "close"}]}
     c = cell(role, io, sut, peer)
     assert_ran(c, ["ok", "want_read", "ok", "data:10", "sent"])
-    assert "want_read" in c.steps[0]["wants"], c.describe()
     assert c.native(2)["error"] == "MBEDTLS_ERR_SSL_WANT_READ", c.describe()
 
 
