@@ -8,7 +8,7 @@ import pathlib
 
 import pytest
 
-from wb_cells import EVENT_IO, IO_MODES, VERSIONS, matrix
+from wb_cells import EVENT_IO, IO_MODES, VERSIONS, check_exchange_then_close_first, matrix
 
 CLOSE_ANSWERED = {"actions": [{"do": "expect_close_notify"},
                               {"do": "send_alert", "alert": "close_notify"}, {"do": "close"}]}
@@ -24,19 +24,7 @@ def test_version_line(wolfssl):
 
 @pytest.mark.parametrize("tls,io,role", matrix())
 def test_exchange_then_close_first(wolfssl, tls, io, role):
-    """Data both ways, then the SUT closes first: 0 with SENT, the peer's answer
-    read as a clean close, every record authenticates."""
-    peer = {"actions": [{"do": "expect_data", "bytes": 1000}, {"do": "send_data", "bytes": 500},
-                        {"do": "expect_close_notify"},
-                        {"do": "send_alert", "alert": "close_notify"}, {"do": "close"}]}
-    steps = [{"op": "handshake"}, {"op": "write", "bytes": 1000}, {"op": "read", "bytes": 500},
-             {"op": "shutdown"}, {"op": "read", "until": "close"}, {"op": "get_shutdown"}]
-    c = wolfssl.cell(role, tls, io, steps, peer)
-    c.assert_ran(["ok", "ok:1000", "data:500", "sent", "closed", "sent+received"])
-    assert c.native(4)["ret"] == 0 and c.flags(4) == (True, False), c.describe()
-    assert c.native(5)["error"] == "SSL_ERROR_ZERO_RETURN", c.describe()
-    assert all(e.get("ok") for e in c.expects()), c.describe()
-    assert not c.wire(ev="bad_record"), c.describe()
+    check_exchange_then_close_first(wolfssl, tls, io, role)
 
 
 @pytest.mark.parametrize("tls,io,role", matrix())
