@@ -1,6 +1,6 @@
 """`pytest cases/ --stack openssl` runs the conformance matrix, one test item
 per cell (harness/pytest_plugin.py). This file only loads that plugin, once
-even when `-p harness.pytest_plugin` loaded it already."""
+even when `-p harness.commands.pytest_plugin` loaded it already."""
 import sys
 from pathlib import Path
 
@@ -10,5 +10,5 @@ if ROOT not in sys.path:
 
 
 def pytest_addoption(parser, pluginmanager):
-    if not pluginmanager.has_plugin("harness.pytest_plugin"):
-        pluginmanager.import_plugin("harness.pytest_plugin")
+    if not pluginmanager.has_plugin("harness.commands.pytest_plugin"):
+        pluginmanager.import_plugin("harness.commands.pytest_plugin")

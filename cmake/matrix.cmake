@@ -25,7 +25,7 @@ set(TLSCLOSE_MATRIX_FILE ${CMAKE_BINARY_DIR}/matrix/ctest-entries.cmake)
 get_property(_tlsclose_generated_stacks GLOBAL PROPERTY TLSCLOSE_GENERATED_STACK_FILES)
 execute_process(
   COMMAND ${CMAKE_COMMAND} -E env PYTHONDONTWRITEBYTECODE=1
-          ${PYTHON3} -m harness.ctest_entries
+          ${PYTHON3} -m harness.commands.ctest_entries
           --root ${_tlsclose_root} --build ${CMAKE_BINARY_DIR}
           --output ${TLSCLOSE_MATRIX_FILE} --python ${PYTHON3}
           "--stack-files=${TLSCLOSE_STACK_FILES};${_tlsclose_generated_stacks}"

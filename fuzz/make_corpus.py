@@ -21,7 +21,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import corpus, vocabulary as V  # noqa: E402
+from harness.base import vocabulary as V  # noqa: E402
+from harness.spec import corpus  # noqa: E402
 
 
 def write(path: Path, data: bytes) -> None:

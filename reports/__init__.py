@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 
-from harness.files import write_atomic as _atomic_write
+from harness.base.files import write_atomic as _atomic_write
+from harness.base.problems import ResultsError
 
-from .model import ResultsError, check_document
+from .model import check_document
 
 __all__ = ["write_all", "ResultsError"]
 

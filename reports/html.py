@@ -124,7 +124,8 @@ def _matrix(results: dict) -> dict:
     case_ids = list(dict.fromkeys(list(cases_info) + [c["case"] for c in cells]))
     rows = [_matrix_row(cid, cases_info.get(cid) or {}, columns, by_slot, ios, roles)
             for cid in case_ids]
-    return {"columns": columns, "ios": ios, "roles": roles, "groups": _group(rows)}
+    return {"columns": columns, "ios": ios, "roles": roles,
+            "groups": _group(rows, traceability.statements(results))}
 
 
 def _matrix_row(cid, info, columns, by_slot, ios, roles) -> dict:
@@ -149,9 +150,8 @@ def _sub(entry: tuple[int, dict] | None) -> dict | None:
             "reason": cell.get("reason") or ""}
 
 
-def _group(rows: list[dict]) -> list[dict]:
+def _group(rows: list[dict], texts: dict[str, str]) -> list[dict]:
     """Rows under the first statement each case cites, in catalogue order."""
-    texts = traceability.statements()
     order = {sid: i for i, sid in enumerate(texts)}
     groups: dict[str, list[dict]] = {}
     for row in rows:
@@ -185,11 +185,11 @@ def context(results: dict, baseline: dict | None = None) -> dict:
         "rosetta": rosetta.build(results),
         "changes": diff_mod.diff(results, baseline) if baseline is not None else None,
         "index_of": {model.cell_id(c): i for i, c in enumerate(results["cells"])},
-        "statements": traceability.statements(),
+        "statements": traceability.statements(results),
         "blob": blob(_round({
             "cells": [_blob_cell(c) for c in results["cells"]],
             "cases": results.get("cases") or {},
-            "statements": traceability.statements(),
+            "statements": traceability.statements(results),
             "stacks": stacks_info,
             "symbols": model.SYMBOLS})),
     }

@@ -13,6 +13,9 @@ import re
 from collections import Counter
 from typing import Any, Iterable
 
+from harness.base.problems import ResultsError
+from harness.base.vocabulary import IO_MODES, ROLES, TLS_VERSIONS  # noqa: F401 (the axes' order)
+
 VERDICTS = ("PASS", "KNOWN", "SKIP", "FAIL", "ERROR", "TIMEOUT", "CRASH")
 PROBLEMS = ("FAIL", "ERROR", "TIMEOUT", "CRASH")
 # How bad a verdict is when several cells are shown as one: the worst wins.
@@ -21,13 +24,6 @@ SEVERITY = {"SKIP": 0, "PASS": 1, "KNOWN": 2, "FAIL": 3, "TIMEOUT": 4, "ERROR": 
 # A shape per verdict so that colour is never the only signal.
 SYMBOLS = {"PASS": "\u2713", "KNOWN": "\u25c6", "SKIP": "\u25cb", "FAIL": "\u2717",
            "ERROR": "!", "TIMEOUT": "\u25f7", "CRASH": "\u2620"}
-TLS_VERSIONS = ("1.2", "1.3")
-IO_MODES = ("blocking", "nonblocking", "memory")
-ROLES = ("client", "server")
-
-
-class ResultsError(ValueError):
-    """The document is not a results.json this writer can read."""
 
 
 def check_document(results: Any) -> None:

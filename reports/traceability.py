@@ -1,9 +1,9 @@
 """Traceability: every statement S1-S21 / R1-R12 -> the cases that check it ->
 their verdicts per stack.
 
-Needs: a results document; the statement texts come from harness.catalogue
-(the one table the case checker also uses). Without it (a results file read
-outside the repository) the ids are still listed, the texts are empty.
+Needs: a results document; the statement texts come from its "statements"
+table, which the harness writes from its catalogue (a document without one,
+from an older run, still lists the ids, with empty texts).
 Gives: one row per statement in catalogue order, then any id cited by a case
 but missing from the catalogue, flagged as such. A statement no case cites is
 listed with no cases, never dropped: a gap must show.
@@ -15,21 +15,16 @@ import re
 from . import model
 
 
-def statements() -> dict[str, str]:
-    """Statement id -> text, in catalogue order (empty without the harness)."""
-    try:
-        from harness import catalogue
-    except ImportError:
-        return {}
-    return dict(getattr(catalogue, "STATEMENTS", {}))
+def statements(results: dict) -> dict[str, str]:
+    """Statement id -> text, in catalogue order."""
+    table = results.get("statements") or {}
+    return {sid: str((entry or {}).get("text", "")) for sid, entry in table.items()}
 
 
-def sources() -> dict[str, str]:
-    try:
-        from harness import catalogue
-    except ImportError:
-        return {}
-    return dict(getattr(catalogue, "SOURCES", {}))
+def sources(results: dict) -> dict[str, str]:
+    """Statement id -> the document it comes from."""
+    table = results.get("statements") or {}
+    return {sid: str((entry or {}).get("source", "")) for sid, entry in table.items()}
 
 
 def _id_order(sid: str) -> tuple:
@@ -49,8 +44,8 @@ def case_cites(results: dict) -> dict[str, list[str]]:
 def build(results: dict) -> dict:
     """{"stacks": [...], "rows": [{"id", "text", "source", "in_catalogue", "cases":
     [{"case", "title", "per_stack": {stack: {"worst", "counts"}}}], "per_stack": {...}}]}."""
-    texts = statements()
-    src = sources()
+    texts = statements(results)
+    src = sources(results)
     stacks = list(model.counts_by_stack(results))
     cites = case_cites(results)
     titles = {cid: (info or {}).get("title", "") for cid, info in (results.get("cases") or {}).items()}
@@ -69,7 +64,7 @@ def build(results: dict) -> dict:
                 per[stack] = {"worst": model.worst(model.verdict_of(c) for c in mine),
                               "counts": {v: n for v, n in model.counts(mine).items() if n}}
             row_cases.append({"case": case, "title": titles.get(case, ""), "per_stack": per})
-        rows.append({"id": sid, "text": texts.get(sid, ""), "source": src.get(sid[:1], ""),
+        rows.append({"id": sid, "text": texts.get(sid, ""), "source": src.get(sid, ""),
                      "in_catalogue": sid in texts, "cases": row_cases,
                      "per_stack": {s: model.worst(rc["per_stack"][s]["worst"] for rc in row_cases
                                                   if rc["per_stack"][s]["worst"]) for s in stacks}})

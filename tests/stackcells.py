@@ -28,7 +28,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from harness.cell import CellRun, run_cell  # noqa: E402
+from harness.run.processes import CellRun, run_cell  # noqa: E402
 
 DEADLINE_MS = 8000
 OTHER_ROLE = {"client": "server", "server": "client"}

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from harness import bench  # noqa: E402
+from harness.commands import bench  # noqa: E402
 
 BUILD = Path(os.environ.get("TLSCLOSE_BUILD_DIR") or ROOT / "build")
 TIMEOUT_S = 600
@@ -93,7 +93,7 @@ def test_quantiles_interpolate_between_ranks():
 def test_ctest_entries_write_results_only_with_cached_bytecode(tmp_path):
     """What keeps an entry cheap: no report per entry (the matrix job writes
     one), and bytecode cached in the build tree whatever the environment."""
-    from harness import ctest_entries
+    from harness.commands import ctest_entries
     text, _ = ctest_entries.generate(ROOT, tmp_path, ["openssl"], sys.executable)
     entry = next(line for line in text.splitlines() if f"NAME [=[{bench.BENCH_CASE}@" in line)
     props = text.splitlines()[text.splitlines().index(entry) + 1]

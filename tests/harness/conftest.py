@@ -13,8 +13,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from harness import cli  # noqa: E402
-from harness.case import load_case  # noqa: E402
-from harness.stack import load_stack  # noqa: E402
+from harness.spec.case import load_case  # noqa: E402
+from harness.spec.stack import load_stack  # noqa: E402
 
 FAKES = Path(__file__).resolve().parent / "fakes"
 

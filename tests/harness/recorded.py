@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 
-from harness.cell import CellRun, ProcessResult
+from harness.run.processes import CellRun, ProcessResult
 
 HELLO = {"shim": "openssl", "library": "OpenSSL 3.0.19 27 Jan 2026", "api": "openssl",
          "role": "client", "tls": "1.3", "io": "blocking"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROOT
-from harness import corpus
-from harness.case import load_case
+from harness.spec import corpus
+from harness.spec.case import load_case
 
 FILES = corpus.case_files(ROOT / "cases")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from conftest import VALID_CASE, write_case, write_stack
-from harness import ctest_entries
+from harness.commands import ctest_entries
 
 TLS13 = VALID_CASE.replace("[peer]", '[applies]\ntls = ["1.3"]\n\n[peer]')
 

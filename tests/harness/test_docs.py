@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from conftest import ROOT, write_case
-from harness.case import load_case
+from harness.spec.case import load_case
 
 
 def test_case_format_example_validates(case_dir):

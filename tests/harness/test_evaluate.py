@@ -7,8 +7,8 @@ import copy
 import pytest
 
 from conftest import VALID_CASE
-from harness.evaluate import judge
-from harness.matrix import Cell
+from harness.run.evaluate import judge
+from harness.run.matrix import Cell
 from recorded import PEER_OK, SUT_OK, op, proc, run
 
 

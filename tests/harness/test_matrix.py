@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from conftest import VALID_CASE
-from harness.matrix import Selection, expand
-from harness.stack import StackInfo
+from harness.run.matrix import Selection, expand
+from harness.run.detect import StackInfo
 
 TLS13_ONLY = VALID_CASE.replace("[peer]", '[applies]\ntls = ["1.3"]\nio = ["memory", "blocking"]\n'
                                           "\n[peer]")

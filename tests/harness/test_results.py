@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from harness import results
+from harness.output import results
 
 
 def cell(case, stack="openssl", tls="1.3", io="blocking", role="client", verdict="PASS"):
@@ -115,7 +115,7 @@ def test_report_command(tmp_path, run_cli):
 def test_progress_line_only_on_a_terminal():
     import io
 
-    from harness.runner import Progress
+    from harness.run.runner import Progress
 
     class Tty(io.StringIO):
         def isatty(self):

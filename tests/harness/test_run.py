@@ -124,7 +124,7 @@ def test_cancel_pipe_cuts_a_running_cell_short(tmp_path):
     import time
 
     from conftest import FAKES
-    from harness.cell import run_cell
+    from harness.run.processes import run_cell
     r, w = os.pipe()
     os.write(w, b"x")
     start = time.monotonic()

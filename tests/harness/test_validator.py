@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import VALID_CASE, write_case, write_stack
-from harness import corpus
-from harness.case import load_case
-from harness.problems import InvalidInput
+from harness.spec import corpus
+from harness.spec.case import load_case
+from harness.base.problems import InvalidInput
 
 F = "example-case.toml"
 

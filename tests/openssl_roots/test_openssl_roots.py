@@ -25,11 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from harness import versions  # noqa: E402
-from harness.corpus import load_cases  # noqa: E402
-from harness.evaluate import api_expectations  # noqa: E402
-from harness.matrix import expand  # noqa: E402
-from harness.stack import load_stack  # noqa: E402
+from harness.base import versions  # noqa: E402
+from harness.spec.corpus import load_cases  # noqa: E402
+from harness.run.evaluate import api_expectations  # noqa: E402
+from harness.run.matrix import expand  # noqa: E402
+from harness.spec.stack import load_stack  # noqa: E402
 
 PY = "/usr/bin/python3"
 BUILD = Path(os.environ.get("TLSCLOSE_BUILD_DIR") or ROOT / "build").resolve()

@@ -15,7 +15,7 @@ ROOT = HERE.parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from harness.cell import CellRun, run_cell  # noqa: E402
+from harness.run.processes import CellRun, run_cell  # noqa: E402
 
 SUT_PYTHON = HERE / "sut_python.py"
 OTHER = {"client": "server", "server": "client"}

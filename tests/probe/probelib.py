@@ -158,7 +158,7 @@ def verdicts(doc: dict) -> dict[tuple[str, str], str]:
 
 def probe_cases(role: str) -> list[tuple[str, str]]:
     """(case, tls) of every cell a probe of the corpus has for an endpoint of this role."""
-    from harness import corpus
+    from harness.spec import corpus
     cases = corpus.load_cases(corpus.case_files(ROOT / "cases"), ROOT)
     return sorted((c.id, t) for c in cases if c.probe and role in c.probe["roles"]
                   for t in c.probe["tls"])

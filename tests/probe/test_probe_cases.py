@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from probelib import ROOT
-from harness.case import load_case
-from harness.problems import InvalidInput
+from harness.spec.case import load_case
+from harness.base.problems import InvalidInput
 
 BASE = (ROOT / "cases" / "duplicate-close-notify-is-ignored.toml").read_text()
 HEAD = BASE.split("\n[probe]\n")[0]
@@ -66,7 +66,7 @@ def test_marker_actions_cannot_be_probed(tmp_path):
 
 
 def test_corpus_probe_cases_are_wire_only():
-    from harness import corpus
+    from harness.spec import corpus
     cases = corpus.load_cases(corpus.case_files(ROOT / "cases"), ROOT)
     probed = [c for c in cases if c.probe]
     assert len(probed) >= 15

@@ -75,7 +75,7 @@ def test_client_that_never_connects_is_killed_with_its_children(tmp_path):
 def test_stale_connections_never_reach_the_next_cell():
     """A connection a previous cell's client left in the backlog is closed
     before the next client starts, so the next peer gets its own cell's."""
-    from harness import probe as blackbox
+    from harness.run import blackbox
     target = blackbox.open_target(listen=0, client_cmd="x {port}")
     try:
         stale = socket.create_connection(("127.0.0.1", target.port))
@@ -146,9 +146,9 @@ def test_interrupt_kills_the_client_and_writes_partial_results(tmp_path, sig):
 
 
 def test_process_verdicts():
-    from harness import probe as blackbox
-    from harness.cell import ProcessResult
-    from harness.corpus import load_cases
+    from harness.run import blackbox
+    from harness.run.processes import ProcessResult
+    from harness.spec.corpus import load_cases
     case = load_cases([ROOT / "cases" / f"{CASE}.toml"], ROOT)[0]
     cell = blackbox.ProbeCell(case, "1.3", "server", "probe:127.0.0.1:1")
     start = {"ev": "start", "role": "client", "tls": "1.3", "ms": 0.0}

@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from harness import corpus  # noqa: E402
-from harness.matrix import Selection, expand  # noqa: E402
-from harness.stack import load_stack  # noqa: E402
+from harness.spec import corpus  # noqa: E402
+from harness.run.matrix import Selection, expand  # noqa: E402
+from harness.spec.stack import load_stack  # noqa: E402
 
 PY = "/usr/bin/python3"
 BUILD = Path(os.environ.get("TLSCLOSE_BUILD_DIR") or ROOT / "build").resolve()
@@ -88,7 +88,7 @@ def ctest_commands(cases: list[str], stacks: list[str]) -> list[list[str]]:
     return [t["command"] for t in tests]
 
 
-@pytest.mark.parametrize("early", [[], ["-p", "harness.pytest_plugin"]],
+@pytest.mark.parametrize("early", [[], ["-p", "harness.commands.pytest_plugin"]],
                          ids=["conftest", "conftest-and-p"])
 def test_cells_are_items_with_readable_ids(early):
     done = run_pytest(list(map(case_file, SAMPLE[:2])), "--collect-only", "-q", "--stack",
@@ -179,7 +179,7 @@ def test_exitfirst_and_last_failed(tmp_path):
 def test_invalid_case_file_is_a_collection_error(tmp_path):
     bad = tmp_path / "bad-case.toml"
     bad.write_text('id = "bad-case"\ntitle = "no steps"\n')
-    done = run_pytest([bad], "--stack", "openssl", early=["-p", "harness.pytest_plugin"])
+    done = run_pytest([bad], "--stack", "openssl", early=["-p", "harness.commands.pytest_plugin"])
     assert done.returncode == 2, done.stdout + done.stderr
     assert "ERROR collecting" in done.stdout and "bad-case.toml:" in done.stdout
     assert "steps" in done.stdout

@@ -184,7 +184,7 @@ def test_case_that_applies_nowhere(tmp_path, build, earlier):
 # -- scripts given straight to the shim and the peer ----------------------------------
 
 def _run_program(argv: list[str], script: Path) -> subprocess.CompletedProcess:
-    from harness.cell import tcp_pair
+    from harness.run.processes import tcp_pair
     a, b = tcp_pair()
     with a, b:
         return subprocess.run([*argv, "--fd", str(a.fileno()), "--script", str(script),

@@ -24,10 +24,12 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from harness import cell as cellrun, corpus, runner  # noqa: E402
-from harness.evaluate import judge  # noqa: E402
-from harness.matrix import Selection, expand  # noqa: E402
-from harness.stack import load_stack, probe  # noqa: E402
+from harness.run import processes as cellrun, runner  # noqa: E402
+from harness.spec import corpus  # noqa: E402
+from harness.run.evaluate import judge  # noqa: E402
+from harness.run.matrix import Selection, expand  # noqa: E402
+from harness.run.detect import detect  # noqa: E402
+from harness.spec.stack import load_stack  # noqa: E402
 
 VALGRIND_EXIT = 99
 VALGRIND = ["valgrind", "--quiet", f"--error-exitcode={VALGRIND_EXIT}", "--leak-check=full",
@@ -49,7 +51,7 @@ def all_cells(build: Path, patterns: list[str]):
     cases = corpus.load_cases(corpus.select_files(ROOT / "cases", patterns), ROOT)
     stacks = [load_stack(ROOT / "stacks" / f"{name}.toml", ROOT) for name in STACKS]
     env = runner.Environment(ROOT, build)
-    infos = {s.name: probe(s, env.bin_dir, env.root) for s in stacks}
+    infos = {s.name: detect(s, env.bin_dir, env.root) for s in stacks}
     cells = [c for c in expand(cases, stacks, infos, Selection()) if not c.skip]
     return cells, env, infos
 

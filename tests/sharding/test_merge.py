@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from harness import cli, results, shard  # noqa: E402
+from harness import cli  # noqa: E402
+from harness.output import results  # noqa: E402
+from harness.run import shard  # noqa: E402
 from reports.diff import diff  # noqa: E402
 
 IDS = [f"case-{c}/openssl/tls1.3/{io}/client" for c in "abc" for io in ("blocking", "memory")]

@@ -18,9 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from harness import corpus, shard  # noqa: E402
-from harness.matrix import expand  # noqa: E402
-from harness.stack import load_stack  # noqa: E402
+from harness.run import shard  # noqa: E402
+from harness.spec import corpus  # noqa: E402
+from harness.run.matrix import expand  # noqa: E402
+from harness.spec.stack import load_stack  # noqa: E402
 from reports.diff import native_signature  # noqa: E402
 
 PY = "/usr/bin/python3"

@@ -16,7 +16,7 @@ if TESTS not in sys.path:
 
 # stackcells first: it puts the repository root on sys.path.
 from stackcells import OTHER_ROLE, Programs, programs_for  # noqa: E402,F401
-from harness.cell import CellRun, ProcessResult, run_cell, tcp_pair  # noqa: E402,F401
+from harness.run.processes import CellRun, ProcessResult, run_cell, tcp_pair  # noqa: E402,F401
 
 ROLES = ("client", "server")
 VERSIONS = ("1.2", "1.3")

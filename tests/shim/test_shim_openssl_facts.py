@@ -1,7 +1,7 @@
 """What OpenSSL 3.0 does at the end of a connection, as the shim shows it:
 return values, SSL_get_error, the error queue and the shutdown flags, for
 TLS 1.2 and 1.3 in every IO mode. Each test names the SSL_shutdown(3)
-statement (S*) or RFC rule (R*) of docs/DESIGN §5 it pins down."""
+statement (S*) or RFC rule (R*) of the catalogue (harness/spec/catalogue.py) it pins down."""
 from __future__ import annotations
 
 import pytest

@@ -340,12 +340,13 @@ def test_unknown_cipher_is_a_skip(tmp_path):
 
 
 def test_stack_files_load_and_name_the_shim():
-    from harness.stack import load_stack, probe
+    from harness.run.detect import detect
+    from harness.spec.stack import load_stack
     for name, ragged in (("python-ssl", "false"), ("python-ssl-ragged", "true")):
         stack = load_stack(ROOT / "stacks" / f"{name}.toml", ROOT)
         assert stack.api == "native" and stack.io == ("blocking", "nonblocking", "memory")
         assert stack.argv(ROOT / "build" / "bin", ROOT) == [
             PYTHON, str(PY_SHIM), "--suppress-ragged-eofs", ragged]
-        info = probe(stack, ROOT / "build" / "bin", ROOT)
+        info = detect(stack, ROOT / "build" / "bin", ROOT)
         assert info.available and info.error == "" and info.reported_api == "native", info
         assert info.library.startswith("Python 3.")

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from yourstacklib import ROOT, stack_file
-from harness import ctest_entries
+from harness.commands import ctest_entries
 
 EXAMPLE = ROOT / "stacks" / "example" / "example.toml"
 

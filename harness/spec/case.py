@@ -4,23 +4,22 @@ Contract: `load_case(path, root)` returns a `Case` or raises InvalidInput
 with every problem of the file as `file:line: field: problem`. It reads only
 that file, starts no process and never raises anything else for a bad file
 (a missing file is an InvalidInput too). Checks that need the whole corpus
-(unique ids, citation coverage) live in harness.corpus.
+(unique ids, citation coverage) live in harness.spec.corpus.
 """
 from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 from pathlib import Path
 
-from harness import catalogue
-from harness import fields as F
-from harness import vocabulary as V
-from harness.expectations import check_expectations
-from harness.peer_script import check_peer
-from harness.probe_spec import check_probe
-from harness.problems import InvalidInput, Problem, Problems
-from harness.tomlpos import key_lines
+from harness.spec import catalogue
+from harness.spec import fields as F
+from harness.base import vocabulary as V
+from harness.spec.expectations import check_expectations
+from harness.spec.peer_script import check_peer
+from harness.spec.probe_spec import check_probe
+from harness.base.problems import InvalidInput, Problem, Problems
+from harness.base.tomlfile import display_path, load_toml
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
@@ -46,7 +45,7 @@ class Case:
     expect_rfc: dict
     expect_api: dict
     labels: dict[str, int]          # label -> 1-based step number
-    probe: dict | None = None       # [probe] in normal form (harness.probe_spec), or None
+    probe: dict | None = None       # [probe] in normal form (harness.spec.probe_spec), or None
 
     def sut_script(self) -> list[dict]:
         """The steps as the shim gets them: harness-only keys removed."""
@@ -66,28 +65,6 @@ class Case:
     def step_name(self, number: int) -> str:
         """"step 3 (shutdown 'first_close')" for reasons."""
         return f"step {number} ({self.step_desc(number)})"
-
-
-def _read(path: Path, shown: str) -> tuple[dict, dict[tuple, int]]:
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise InvalidInput([Problem(shown, 1, "(file)", "no such file")])
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput([Problem(shown, 1, "(file)", f"cannot read: {exc}")])
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        line = int(m.group(1)) if m else 1
-        raise InvalidInput([Problem(shown, line, "toml", f"syntax error: {exc}")])
-    return data, key_lines(text)
-
-
-def load_toml(path: Path, shown: str) -> tuple[dict, Problems]:
-    """Parses a TOML file; the Problems collector knows its line numbers."""
-    data, lines = _read(path, shown)
-    return data, Problems(shown, lines)
 
 
 def _check_header(probs: Problems, data: dict, stem: str) -> None:
@@ -209,12 +186,3 @@ def load_case(path: Path, root: Path | None = None) -> Case:
                 refs=list(data["refs"]), why=data["why"].strip(), file=shown, applies=applies,
                 peer=peer, cipher=cipher, steps=steps, deadline_ms=deadline, expect_rfc=rfc,
                 expect_api=api, labels=labels, probe=probe)
-
-
-def display_path(path: Path, root: Path | None) -> str:
-    if root is not None:
-        try:
-            return str(path.resolve().relative_to(Path(root).resolve()))
-        except ValueError:
-            pass
-    return str(path)

@@ -1,4 +1,4 @@
-"""The statements every case traces back to (docs: DESIGN §5).
+"""The statements every case traces back to (docs/case-format.md, "cites").
 
 S1-S21 are statements of the SSL_shutdown(3) manual page; R1-R12 are closure
 requirements of RFC 8446 and RFC 5246. A case cites the ids it checks; the

@@ -3,33 +3,24 @@
 Contract:
 - `load_stack(path, root)` returns a `Stack` or raises InvalidInput with
   every problem as `file:line: field: problem`; it starts no process.
-- `probe(stack, paths)` finds out whether the shim is built and what library
-  version it runs (`prefix + command --version`, with the stack's `env`,
-  docs/shim-protocol.md §1). A missing binary is not an error: the stack is
-  unavailable and its cells are skipped with an install hint naming the
-  stack's `packages` that dpkg does not report installed. So is a shim that
-  cannot say its version while some of its packages are missing (its library
-  is gone). A shim that cannot say its version although its packages are all
-  there is reported in `StackInfo.error` and its cells become ERROR.
+- `select_stacks(names, files, ...)` resolves `--stack NAME` (and `all`)
+  and `--stack-file FILE` to loaded stacks, the lookup every command shares.
 - `Known.matches` decides whether a documented deviation covers a check.
 """
 from __future__ import annotations
 
 import dataclasses
 import fnmatch
-import json
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
-from harness import fields as F
-from harness import versions
-from harness import vocabulary as V
-from harness.case import load_toml, display_path
-from harness.problems import Problems
-from harness.tomlpos import line_of
+from harness.spec import fields as F
+from harness.base import versions
+from harness.base import vocabulary as V
+from harness.base.tomlfile import display_path, load_toml
+from harness.base.paths import ROOT, STACKS_DIR
+from harness.base.problems import Problems, UsageError
+from harness.base.tomlpos import line_of
 
 TOP_KEYS = ("name", "title", "api", "command", "prefix", "env", "transport", "tls", "roles", "io",
             "packages", "known")
@@ -37,7 +28,6 @@ TOP_REQUIRED = ("name", "title", "api", "command", "tls", "roles", "io")
 KNOWN_KEYS = ("case", "check", "tls", "io", "role", "versions", "summary", "evidence")
 KNOWN_NARROWING = {"tls": V.TLS_VERSIONS, "io": V.IO_MODES, "role": V.ROLES}
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
-VERSION_TIMEOUT_S = 10
 
 
 @dataclasses.dataclass
@@ -95,15 +85,6 @@ class Stack:
         if wanted:
             return f"unavailable: apt-get install {' '.join(wanted)} and rebuild"
         return "unavailable: the shim is not built (" + " ".join(self.command) + "); rebuild"
-
-
-@dataclasses.dataclass
-class StackInfo:
-    available: bool
-    library: str | None = None
-    reported_api: str | None = None
-    hint: str = ""
-    error: str = ""
 
 
 def _words(probs: Problems, path: tuple, value: object, nonempty: bool) -> list[str]:
@@ -195,51 +176,49 @@ def load_stack(path: Path, root: Path | None = None) -> Stack:
                  roles=caps["roles"], io=caps["io"], packages=packages, known=known, file=shown)
 
 
-def _binary(stack: Stack, bin_dir: Path, root: Path) -> str | None:
-    first = stack.expand(stack.command[:1], bin_dir, root)[0]
-    if "/" in first:
-        return first if os.path.isfile(first) and os.access(first, os.X_OK) else None
-    return shutil.which(first)
 
 
-def missing_packages(names: list[str]) -> list[str] | None:
-    """The names dpkg does not report installed; None without dpkg."""
-    if not names:
-        return []
-    if not shutil.which("dpkg-query"):
-        return None
-    try:
-        done = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}\n",
-                               *names], capture_output=True, text=True,
-                              timeout=VERSION_TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    installed = {f[0] for f in map(str.split, done.stdout.splitlines())
-                 if len(f) > 1 and f[1].startswith("ii")}
-    return [n for n in names if n not in installed]
+DEFAULT_STACKS = ("openssl", "gnutls")
 
 
-def probe(stack: Stack, bin_dir: Path, root: Path) -> StackInfo:
-    if _binary(stack, bin_dir, root) is None:
-        return StackInfo(False, hint=stack.install_hint(missing_packages(stack.packages)))
-    # The prefix too: a wrapper or loader the shim cannot start without.
-    argv = stack.argv(bin_dir, root) + ["--version"]
-    env = {**os.environ, **stack.env}
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, env=env,
-                              timeout=VERSION_TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return StackInfo(True, error=f"{' '.join(argv)}: {exc}")
-    for line in done.stdout.splitlines():
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(obj, dict) and isinstance(obj.get("library"), str) and done.returncode == 0:
-            return StackInfo(True, library=obj["library"], reported_api=obj.get("api"))
-    missing = missing_packages(stack.packages)
-    if missing:
-        return StackInfo(False, hint=stack.install_hint(missing))
-    tail = (done.stderr or done.stdout).strip()[-300:]
-    return StackInfo(True, error=f"{' '.join(argv)} exited {done.returncode} without a version "
-                                 f"line: {tail}")
+def stack_dirs(stacks_dir: Path, build_dir: Path | None) -> list[Path]:
+    """Where --stack NAME (and 'all') looks: the tree's stacks/, then the
+    stack files the build generated (BUILD/stacks/, e.g. one per
+    TLSCLOSE_OPENSSL_ROOTS entry, docs/your-stack.md). A substitute for
+    stacks/ (tests) is taken alone."""
+    own = Path(stacks_dir).resolve() == STACKS_DIR
+    return [Path(stacks_dir)] + ([Path(build_dir) / "stacks"] if build_dir is not None and own
+                                 else [])
+
+
+def select_stacks(names: list[str], files: list[str], stacks_dir: Path = STACKS_DIR,
+                  build_dir: Path | None = None, root: Path = ROOT) -> list[Stack]:
+    """The stacks of `--stack NAME`... (default: the default stacks unless
+    files are given; 'all': every stack file, the default stacks first) and
+    `--stack-file FILE`...; raises UsageError for a name without a file or
+    a stack selected twice, InvalidInput for a bad file."""
+    dirs = stack_dirs(stacks_dir, build_dir)
+    names = list(names) or ([] if files else list(DEFAULT_STACKS))
+    if "all" in names:
+        found = sorted({p.stem for d in dirs for p in d.glob("*.toml")})
+        every = [n for n in DEFAULT_STACKS if n in found] + [n for n in found
+                                                             if n not in DEFAULT_STACKS]
+        names = list(dict.fromkeys(n for name in names
+                                   for n in (every if name == "all" else [name])))
+    stacks = []
+    for name in names:
+        path = next((d / f"{name}.toml" for d in dirs if (d / f"{name}.toml").is_file()),
+                    Path(stacks_dir) / f"{name}.toml")
+        if not path.is_file():
+            raise UsageError(f"--stack {name}: no stack file {path}")
+        stacks.append(load_stack(path, root))
+    for file in files:
+        stack = load_stack(Path(file), root)
+        stack.source = "file"
+        stacks.append(stack)
+    seen = set()
+    for stack in stacks:
+        if stack.name in seen:
+            raise UsageError(f"stack {stack.name} is selected twice")
+        seen.add(stack.name)
+    return stacks

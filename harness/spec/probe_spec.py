@@ -14,14 +14,14 @@ problem of the table in `probs` and returns its normal form
 `--listen` a client). `must`, `must_not` and `peer_expects_ok` are what a
 probe cell checks: the table's own when it has the key (a black box may do
 what the scripted SUT never does, so a probe may state its checks afresh),
-else the case's [expect.rfc] ones. Patterns are left as written (harness.patterns). It reads
+else the case's [expect.rfc] ones. Patterns are left as written (harness.spec.patterns). It reads
 no file and starts no process.
 """
 from __future__ import annotations
 
-from harness import fields as F
-from harness.expectations import _event_pattern as event_pattern
-from harness.problems import Problems
+from harness.spec import fields as F
+from harness.spec.expectations import check_event_pattern as event_pattern
+from harness.base.problems import Problems
 
 PROBE_KEYS = ("why", "tls", "roles", "must", "must_not", "peer_expects_ok")
 # An endpoint has no marker pipe and the peer gets one connection.

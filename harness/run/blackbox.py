@@ -1,7 +1,7 @@
 """Black-box mode (`tlsclose probe`): the mock peer against a running endpoint.
 
 The endpoint's own steps are unknown, so only cases with a [probe] table
-apply (harness.probe_spec), and only what the wire shows is judged: the
+apply (harness.spec.probe_spec), and only what the wire shows is judged: the
 probe's `must` / `must_not` patterns (its own, else the case's [expect.rfc]
 ones) and the peer's own `expect` events. Outcomes, byte counts and api
 checks need the endpoint's steps and are never evaluated here.
@@ -39,12 +39,12 @@ import threading
 import time
 from pathlib import Path
 
-from harness.case import Case
-from harness.cell import GRACE_S, ProcessResult, parse_lines
-from harness.evaluate import (Judgement, end_message, last_output, peer_expect_checks,
+from harness.spec.case import Case
+from harness.run.processes import GRACE_S, ProcessResult, parse_lines
+from harness.run.evaluate import (Judgement, end_message, last_output, peer_expect_checks,
                               peer_position, tail, verdict_from_checks, wire_check)
-from harness.problems import UsageError
-from harness.runner import Environment, Progress, RunOutcome
+from harness.base.problems import UsageError
+from harness.run.runner import Environment, Progress, RunOutcome
 
 IO = "blackbox"
 OPPOSITE = {"client": "server", "server": "client"}

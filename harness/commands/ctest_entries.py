@@ -1,7 +1,7 @@
 """Writes the ctest entries of the conformance matrix as a CMake file.
 
 Run at configure time by cmake/matrix.cmake:
-  python3 -m harness.ctest_entries --root SRC --build BUILD --output FILE
+  python3 -m harness.commands.ctest_entries --root SRC --build BUILD --output FILE
 One entry per case × default stack, named CASE@STACK, running
   PYTHON SRC/tlsclose run --no-build --case CASE --stack STACK --out BUILD/matrix/CASE@STACK
       --no-report
@@ -26,10 +26,10 @@ import math
 import sys
 from pathlib import Path
 
-from harness import corpus
-from harness.case import Case, load_case
-from harness.problems import InvalidInput
-from harness.stack import Stack, load_stack
+from harness.spec import corpus
+from harness.spec.case import Case, load_case
+from harness.base.problems import InvalidInput
+from harness.spec.stack import Stack, load_stack
 
 DEFAULT_STACKS = ("openssl", "gnutls")
 GRACE_S = 2          # per cell, on top of its deadline: start-up and reaping
@@ -156,7 +156,7 @@ def generate(root: Path, build: Path, stack_names: list[str], python: str,
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python3 -m harness.ctest_entries")
+    p = argparse.ArgumentParser(prog="python3 -m harness.commands.ctest_entries")
     p.add_argument("--root", type=Path, required=True)
     p.add_argument("--build", type=Path, required=True)
     p.add_argument("--output", type=Path, required=True)

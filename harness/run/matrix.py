@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from harness import vocabulary as V
-from harness.case import Case
-from harness.stack import Stack, StackInfo
+from harness.base import vocabulary as V
+from harness.spec.case import Case
+from harness.run.detect import StackInfo
+from harness.spec.stack import Stack
 
 
 @dataclasses.dataclass

@@ -1,14 +1,14 @@
 """`tlsclose bench`: what a cell costs against its floor, and the default matrix.
 
 Contract: `add_parser(subparsers)` declares the subcommand and returns its
-parser (the caller adds --build-dir, --cases-dir, --stacks-dir); `run(args) -> int`
+parser; `run(args, argv) -> int`
 measures, in one run on this machine,
   (a) the floor: bench's tlsclose-floor program, the least a cell cannot
       avoid (two freshly executed processes, loopback TCP with TCP_NODELAY,
       an OpenSSL TLS 1.3 handshake, one record each way, a bidirectional
       close_notify exchange), repeated;
   (b) one cell: BENCH_CASE on openssl, TLS 1.3, blocking, client, run
-      repeatedly in this process through harness.runner.run_cells, exactly
+      repeatedly in this process through harness.run.runner.run_cells, exactly
       as `tlsclose run` runs cells (no interpreter start per cell);
   (c) the default matrix: `ctest -L conformance -j CORES` on the build,
       from a scratch directory so the build's own Testing/ logs stay as
@@ -36,12 +36,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import corpus, matrix_job, runner
-from harness.matrix import Selection, expand
-from harness.problems import UsageError
-from harness.stack import load_stack, probe
+from harness.spec import corpus
+from harness.base.paths import ROOT
+from harness.commands import options
+from harness.output import results
+from harness.run import runner
+from harness.run.matrix import Selection, expand
+from harness.base.problems import UsageError
+from harness.run.detect import detect
+from harness.spec.stack import load_stack
 
-ROOT = Path(__file__).resolve().parent.parent
 FLOOR_PROGRAM = "tlsclose-floor"
 BENCH_CASE = "sut-closes-first-shutdown-returns-zero"
 BENCH_STACK = "openssl"
@@ -59,8 +63,13 @@ class NotMeasured(Exception):
     """A measurement could not be taken; the message says why."""
 
 
+NAME = "bench"
+HELP = "the performance benchmark: the floor, cells against it, the matrix"
+NEEDS_BUILD = True
+
+
 def add_parser(sub) -> argparse.ArgumentParser:
-    bench = sub.add_parser("bench", help="benchmark: cell vs floor, and the default matrix")
+    bench = sub.add_parser(NAME, help=HELP, description=HELP)
     bench.add_argument("--quick", action="store_true",
                        help=f"{QUICK_REPS} repetitions and only the bench case's matrix entries")
     bench.add_argument("--reps", type=int, help=f"repetitions of floor and cell "
@@ -71,7 +80,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     bench.add_argument("--check-targets", action="store_true",
                        help="exit 1 when a target is missed")
     bench.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
-    bench.add_argument("--no-build", action="store_true", help="accepted; the front door uses it")
+    options.dirs(bench, stacks=True)
     return bench
 
 
@@ -141,7 +150,7 @@ def bench_cell(env: runner.Environment, stacks_dir: Path, cases_dir: Path):
     """The one cell of (b), and the stack infos run_cells needs for it."""
     stack = load_stack(stacks_dir / f"{BENCH_STACK}.toml", ROOT)
     cases = corpus.load_cases(corpus.select_files(cases_dir, [BENCH_CASE]), ROOT)
-    infos = {stack.name: probe(stack, env.bin_dir, env.root)}
+    infos = {stack.name: detect(stack, env.bin_dir, env.root)}
     cells = [c for c in expand(cases, [stack], infos, BENCH_CELL) if not c.skip]
     if len(cells) != 1:
         hint = infos[stack.name].hint or infos[stack.name].error
@@ -255,7 +264,7 @@ def measure_matrix(build_dir: Path, jobs: int, regex: str | None) -> dict:
                "--output-junit", str(junit)] + (["-R", regex] if regex else [])
         start, cpu = time.perf_counter(), _cpu_s(resource.RUSAGE_CHILDREN)
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=MATRIX_TIMEOUT_S,
-                              env=matrix_job.ctest_environment())
+                              env=results.git_environment(ROOT))
         wall, cpu = time.perf_counter() - start, _cpu_s(resource.RUSAGE_CHILDREN) - cpu
         entries = _junit_entries(junit)
     if not entries:
@@ -331,7 +340,7 @@ def summary_lines(doc: dict, path: Path) -> list[str]:
     return lines
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, argv: list[str]) -> int:
     reps = args.reps or (QUICK_REPS if args.quick else FULL_REPS)
     if reps < 1 or args.jobs < 1:
         raise UsageError("--reps and -j must be at least 1")

@@ -1,7 +1,7 @@
 """From what the peer and the shim printed to a verdict for one cell.
 
 Contract: `judge(cell, run, library)` takes a cell, the two processes'
-results (harness.cell.CellRun) and the library version the shim reported;
+results (harness.run.processes.CellRun) and the library version the shim reported;
 it returns a `Judgement` (verdict, reason, checks, notes). It starts no
 process and never raises on odd output: whatever a process printed or how
 it ended is an outcome (ERROR, TIMEOUT, CRASH...), never an exception.
@@ -16,10 +16,10 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from harness import patterns as P
-from harness import versions
-from harness.cell import CellRun, ProcessResult
-from harness.matrix import Cell
+from harness.spec import patterns as P
+from harness.base import versions
+from harness.run.processes import CellRun, ProcessResult
+from harness.run.matrix import Cell
 
 SKIP_EXIT = 77
 TIMEOUT_EXIT = 3

@@ -4,7 +4,7 @@
 
 cases/conftest.py loads this plugin, so the case paths come first on the
 command line (pytest reads the conftest files of its first paths before it
-knows the plugin's options); `-p harness.pytest_plugin` loads it whatever
+knows the plugin's options); `-p harness.commands.pytest_plugin` loads it whatever
 the order, and for case files named on the command line from elsewhere.
 
 Contract:
@@ -14,7 +14,7 @@ Contract:
   `tlsclose_build_dir`, $TLSCLOSE_BUILD_DIR or build/). Stack names are
   looked up as `tlsclose run` does (stacks/, then BUILD/stacks/).
 - Collection: a case file (*.toml in cases/, or named on the command line)
-  is a pytest File; its items are the cells harness.matrix.expand gives for
+  is a pytest File; its items are the cells harness.run.matrix.expand gives for
   the selected stacks and --tls/--io/--role, node id
   `cases/CASE.toml::STACK-TLS-IO-ROLE` (the path relative to the repository
   root, whatever pytest's rootdir). A case file that does not validate is a
@@ -22,7 +22,7 @@ Contract:
   of the ctest LABELS: `conformance`, the stack name, `tls1.2`/`tls1.3`, the
   IO mode, the role and each cited statement (S1..S21, R1..R12); all are
   registered, so `-m` works under --strict-markers.
-- Running: harness.runner.run_one, the function `tlsclose run` (and so each
+- Running: harness.run.runner.run_one, the function `tlsclose run` (and so each
   ctest entry) runs per cell: the same expansion, run and evaluation, so the
   same verdict. PASS passes; FAIL, ERROR, TIMEOUT and CRASH fail with the
   failed checks (expected against actual) as the message; KNOWN is an xfail
@@ -35,21 +35,23 @@ Contract:
 """
 from __future__ import annotations
 
-import argparse
 import os
 import threading
 from pathlib import Path
 
 import pytest
 
-from harness import catalogue, cli, corpus, runner
-from harness import vocabulary as V
-from harness.evaluate import show
-from harness.matrix import Cell, Selection, expand
-from harness.problems import InvalidInput, UsageError
-from harness.stack import probe
+from harness.base.paths import ROOT, STACKS_DIR
+from harness.spec import catalogue
+from harness.spec import corpus
+from harness.run import runner
+from harness.base import vocabulary as V
+from harness.run.evaluate import show
+from harness.run.matrix import Cell, Selection, expand
+from harness.base.problems import InvalidInput, UsageError
+from harness.run.detect import detect
+from harness.spec.stack import select_stacks
 
-ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "cases"
 FAILING = ("FAIL", "ERROR", "TIMEOUT", "CRASH")
 
@@ -86,10 +88,8 @@ class _Matrix:
     def __init__(self, config: pytest.Config):
         names, files = _stack_names(config)
         self.env = runner.Environment(ROOT, _build_dir(config))
-        args = argparse.Namespace(stack=names, stack_file=files, stacks_dir=ROOT / "stacks",
-                                  build_dir=self.env.build_dir)
         try:
-            self.stacks = cli._load_stacks(args)    # the lookup `tlsclose run` does
+            self.stacks = select_stacks(names, files, STACKS_DIR, self.env.build_dir)
         except UsageError as exc:
             raise pytest.UsageError(f"tlsclose: {exc}")
         except InvalidInput as exc:
@@ -101,7 +101,7 @@ class _Matrix:
     @property
     def infos(self) -> dict:
         if self._infos is None:
-            self._infos = {s.name: probe(s, self.env.bin_dir, ROOT) for s in self.stacks}
+            self._infos = {s.name: detect(s, self.env.bin_dir, ROOT) for s in self.stacks}
         return self._infos
 
     def setup_problem(self) -> str | None:

@@ -7,17 +7,17 @@ form the evaluator relies on:
          "must_not": [pattern], "peer_expects_ok": bool}
   api = {"steps": {label: {field: value}},
          "versions": [{"range": str, "steps": {label: {field: value}}}]}
-Patterns are left as written (harness.patterns interprets them).
+Patterns are left as written (harness.spec.patterns interprets them).
 """
 from __future__ import annotations
 
 import re
 
-from harness import fields as F
-from harness import patterns as P
-from harness import versions
-from harness import vocabulary as V
-from harness.problems import Problems
+from harness.spec import fields as F
+from harness.spec import patterns as P
+from harness.base import versions
+from harness.base import vocabulary as V
+from harness.base.problems import Problems
 
 RFC_KEYS = ("outcomes", "bytes", "must", "must_not", "peer_expects_ok")
 API_KEYS = ("steps", "versions")
@@ -63,7 +63,7 @@ def _pattern_value(probs: Problems, path: tuple, key: str, value: object) -> Non
             probs.add(path, f"unknown alert {item!r}")
 
 
-def _event_pattern(probs: Problems, path: tuple, pat: object, must: bool, nested: bool) -> None:
+def check_event_pattern(probs: Problems, path: tuple, pat: object, must: bool, nested: bool) -> None:
     if not F.want_type(probs, path, pat, dict, "an event pattern table"):
         return
     allowed = V.EVENT_FIELDS + (() if nested else ("after", "before")) + \
@@ -73,7 +73,7 @@ def _event_pattern(probs: Problems, path: tuple, pat: object, must: bool, nested
         probs.add(path, "names no event field (e.g. ev = \"record\")")
     for key, value in pat.items():
         if key in ("after", "before") and not nested:
-            _event_pattern(probs, path + (key,), value, False, True)
+            check_event_pattern(probs, path + (key,), value, False, True)
         elif key == "count" and must and not nested:
             F.int_range(probs, path + (key,), value, 1, 100000)
         elif key in V.EVENT_FIELDS:
@@ -97,7 +97,7 @@ def _rfc(probs: Problems, rfc: dict, steps: list[dict], labels: dict[str, int]) 
         pats = rfc.get(key, [])
         if F.want_type(probs, path + (key,), pats, list, "an array of event patterns"):
             for i, pat in enumerate(pats):
-                _event_pattern(probs, path + (key, i), pat, key == "must", False)
+                check_event_pattern(probs, path + (key, i), pat, key == "must", False)
     peer_ok = rfc.get("peer_expects_ok", True)
     F.want_type(probs, path + ("peer_expects_ok",), peer_ok, bool, "true or false")
     return {"outcomes": outcomes if isinstance(outcomes, dict) else {},

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from harness import vocabulary as V
-from harness.problems import Problems
+from harness.base import vocabulary as V
+from harness.base.problems import Problems
 
 MARKER_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 HEX_RE = re.compile(r"^([0-9a-fA-F]{2})*$")
@@ -146,7 +146,7 @@ def _alert_list(probs: Problems, path: tuple, value: object) -> bool:
 
 
 def check_kind(probs: Problems, path: tuple, value: object, kind: object) -> bool:
-    """Checks one field against a kind from harness.vocabulary."""
+    """Checks one field against a kind from harness.base.vocabulary."""
     if isinstance(kind, tuple) and kind[0] == "enum":
         if value in kind[1:]:
             return True

@@ -17,10 +17,10 @@ import fnmatch
 import re
 from pathlib import Path
 
-from harness import catalogue
-from harness.case import Case, load_case
-from harness.problems import InvalidInput, Problem, UsageError
-from harness.stack import Stack
+from harness.spec import catalogue
+from harness.spec.case import Case, load_case
+from harness.base.problems import InvalidInput, Problem, UsageError
+from harness.spec.stack import Stack
 
 
 def case_files(cases_dir: Path) -> list[Path]:

@@ -1,7 +1,7 @@
 """Running cells: command lines, a pool of workers, progress.
 
 Contract: `run_cells(cells, env, jobs, progress)` runs every cell that is not
-a skip (each through harness.cell.run_cell, which bounds it by the case's
+a skip (each through harness.run.processes.run_cell, which bounds it by the case's
 deadline and reaps both children on every path) and returns one result dict
 per cell, in the cells' order, in the shape of results.json "cells"
 (docs/results-format.md). A cell whose processes cannot even start is an
@@ -28,10 +28,10 @@ import time
 import traceback
 from pathlib import Path
 
-from harness import cell as cellrun
-from harness.evaluate import Judgement, judge, sut_position, tail
-from harness.matrix import Cell
-from harness.stack import StackInfo
+from harness.run import processes as cellrun
+from harness.run.evaluate import Judgement, judge, sut_position, tail
+from harness.run.matrix import Cell
+from harness.run.detect import StackInfo
 
 PEER_PROGRAM = "tlsclose-peer"
 
@@ -80,6 +80,11 @@ class RunOutcome:
 
 
 OPPOSITE = {"client": "server", "server": "client"}
+
+
+def default_jobs() -> int:
+    """Cells run in parallel by default: one per core."""
+    return os.cpu_count() or 1
 
 
 def peer_argv(cell: Cell, env: Environment) -> list[str]:

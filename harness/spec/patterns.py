@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from harness import vocabulary as V
+from harness.base import vocabulary as V
 
 WIRE_MODIFIERS = ("after", "before", "count")
 _NAME = r"[a-z0-9_]+"

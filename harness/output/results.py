@@ -25,15 +25,16 @@ import re
 import subprocess
 from pathlib import Path
 
-from harness import files, vocabulary as V
+from harness.base import files
+from harness.base.problems import ResultsError
+from harness.spec import catalogue
+from harness.base import vocabulary as V
 
 FORMAT = 1
 VERDICTS = ("PASS", "FAIL", "KNOWN", "SKIP", "ERROR", "TIMEOUT", "CRASH")
 BROKEN = ("ERROR", "TIMEOUT", "CRASH")
-
-
-class ResultsError(Exception):
-    pass
+EXIT_FAIL = 1
+EXIT_BROKEN = 3
 
 
 def now_iso() -> str:
@@ -74,6 +75,16 @@ def git_state(root: Path) -> str | None:
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
+def git_environment(root: Path) -> dict:
+    """The environment for many runs of one tree (the matrix's ctest
+    entries): git is asked about the tree once here, not once per run."""
+    env = dict(os.environ)
+    state = git_state(root)
+    if state:
+        env[GIT_STATE_ENV] = state
+    return env
+
+
 def summary(cells: list[dict]) -> dict:
     out = {"total": len(cells)}
     for verdict in VERDICTS:
@@ -84,8 +95,8 @@ def summary(cells: list[dict]) -> dict:
 def exit_code(doc: dict) -> int:
     counts = summary(doc["cells"])
     if any(counts[v] for v in BROKEN):
-        return 3
-    return 1 if counts["FAIL"] else 0
+        return EXIT_BROKEN
+    return EXIT_FAIL if counts["FAIL"] else 0
 
 
 def file_digest(path: Path) -> str | None:
@@ -123,9 +134,16 @@ def stack_entry(stack, info) -> dict:
     return entry
 
 
+def statements() -> dict:
+    """The catalogue's statements as the reports show them: results.json
+    carries them, so a report never needs the harness to explain an id."""
+    return {sid: {"text": text, "source": catalogue.source_of(sid)}
+            for sid, text in catalogue.STATEMENTS.items()}
+
+
 def build(tool: dict, stacks: dict, cases: dict, cells: list[dict]) -> dict:
-    return {"format": FORMAT, "tool": tool, "stacks": stacks, "cases": cases, "cells": cells,
-            "summary": summary(cells)}
+    return {"format": FORMAT, "tool": tool, "statements": statements(), "stacks": stacks,
+            "cases": cases, "cells": cells, "summary": summary(cells)}
 
 
 def tool_entry(root: Path, started: str, duration_ms: float, argv: list[str],

@@ -1,10 +1,10 @@
-"""The `./tlsclose` front door: packages, build, and the two README jobs.
+"""Preparing the machine for a command: Debian packages and the build.
 
-The README promises two commands that work on a fresh Debian 12 machine as
-root: `./tlsclose matrix` (the main job) and `./tlsclose selftest` (the
-project's tests). Both install what is missing, configure, build and run. The
-other subcommands (run, cases, report, merge) belong to harness.cli; this
-module only makes sure the build they need exists first.
+The README promises commands that work on a fresh Debian 12 machine as root:
+each command that needs the build (harness.cli asks this module first)
+installs what is missing, configures when there is no build tree yet and
+builds incrementally otherwise. `--no-build` skips this for callers that just
+built (the ctest entries).
 """
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ import shutil
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from harness.base.paths import ROOT as _ROOT
+
+ROOT = str(_ROOT)
 BUILD = os.path.join(ROOT, "build")
 
 # Debian packages the build, the default stacks and the tests need. One list,
@@ -85,38 +87,3 @@ def run_or_exit(cmd: list[str], quiet: bool = False) -> None:
         if quiet:
             sys.stderr.write(done.stdout + done.stderr)
         raise SystemExit(f"tlsclose: {' '.join(cmd)} failed (exit {done.returncode})")
-
-
-def selftest(args: list[str]) -> int:
-    """The project's own tests: every ctest entry but the long ones."""
-    ensure_packages()
-    ensure_build()
-    return subprocess.call(["ctest", "--test-dir", BUILD, "--output-on-failure",
-                            "-j", JOBS, "-LE", "stability|fuzz-long", *args])
-
-
-def matrix(args: list[str]) -> int:
-    """The main job: the conformance matrix through ctest, merged and reported."""
-    ensure_packages()
-    ensure_build()
-    from harness import matrix_job
-    return matrix_job.run(BUILD, args)
-
-
-def main(argv: list[str]) -> int:
-    if not argv or argv[0] in ("-h", "--help", "help"):
-        print(__doc__.strip() if __doc__ else "")
-        print("\nsubcommands: matrix, selftest, run, cases, report, merge, probe, bench")
-        return 0 if argv else 2
-    cmd, rest = argv[0], argv[1:]
-    if cmd == "selftest":
-        return selftest(rest)
-    if cmd == "matrix":
-        return matrix(rest)
-    if "--no-build" in rest:
-        rest = [a for a in rest if a != "--no-build"]
-    else:
-        ensure_packages()
-        ensure_build()
-    from harness import cli
-    return cli.main([cmd, *rest])

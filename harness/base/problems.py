@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from harness.tomlpos import line_of
+from harness.base.tomlpos import line_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +34,12 @@ class InvalidInput(Exception):
 
 class UsageError(Exception):
     """A command line that asks for something that does not exist."""
+
+
+class ResultsError(ValueError):
+    """A results document (results.json) is missing, unreadable or not of a
+    format this version reads. The one error type of results.json, used by
+    the harness and the report writers alike."""
 
 
 def field_name(path: tuple) -> str:

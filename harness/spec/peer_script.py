@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from harness import fields as F
-from harness import vocabulary as V
-from harness.problems import Problems
+from harness.spec import fields as F
+from harness.base import vocabulary as V
+from harness.base.problems import Problems
 
 
 def _action(probs: Problems, i: int, action: object, applies: dict, deadline: int) -> None:
