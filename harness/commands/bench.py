@@ -44,7 +44,7 @@ from harness.run import runner
 from harness.run.matrix import Selection, expand
 from harness.base.problems import UsageError
 from harness.run.detect import detect
-from harness.spec.stack import load_stack
+from harness.spec.stack import select_stacks
 
 FLOOR_PROGRAM = "tlsclose-floor"
 BENCH_CASE = "sut-closes-first-shutdown-returns-zero"
@@ -148,7 +148,7 @@ def floor_round(env: runner.Environment, reps: int) -> tuple[list[float], str, f
 
 def bench_cell(env: runner.Environment, stacks_dir: Path, cases_dir: Path):
     """The one cell of (b), and the stack infos run_cells needs for it."""
-    stack = load_stack(stacks_dir / f"{BENCH_STACK}.toml", ROOT)
+    stack = select_stacks([BENCH_STACK], [], stacks_dir)[0]
     cases = corpus.load_cases(corpus.select_files(cases_dir, [BENCH_CASE]), ROOT)
     infos = {stack.name: detect(stack, env.bin_dir, env.root)}
     cells = [c for c in expand(cases, [stack], infos, BENCH_CELL) if not c.skip]

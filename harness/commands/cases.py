@@ -9,7 +9,7 @@ from harness.base.paths import ROOT
 from harness.base.problems import InvalidInput
 from harness.commands import options
 from harness.spec import corpus
-from harness.spec.stack import load_stack
+from harness.spec.stack import load_stack, stack_files
 
 NAME = "cases"
 HELP = "list the cases with their citations; --check validates cases and stack files"
@@ -44,7 +44,7 @@ def run(args, argv: list[str]) -> int:
             print(problem, file=sys.stderr)
         return EXIT_USAGE if problems else 0
     stacks = []
-    for path in sorted(args.stacks_dir.glob("*.toml")) if args.stacks_dir.is_dir() else []:
+    for path in stack_files(args.stacks_dir):
         try:
             stacks.append(load_stack(path, ROOT))
         except InvalidInput as exc:

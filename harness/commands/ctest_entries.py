@@ -29,9 +29,9 @@ from pathlib import Path
 from harness.spec import corpus
 from harness.spec.case import Case, load_case
 from harness.base.problems import InvalidInput
-from harness.spec.stack import Stack, load_stack
+from harness.spec.stack import DEFAULT_STACKS, Stack, find_stack_file, load_stack
 
-DEFAULT_STACKS = ("openssl", "gnutls")
+
 GRACE_S = 2          # per cell, on top of its deadline: start-up and reaping
 SLACK_S = 30         # per entry: probing the stack, writing results
 # Every entry is a fresh interpreter: compiling the harness from source each
@@ -84,9 +84,9 @@ def _entry(case: Case, stack_name: str, stack: Stack | None, root: Path, build: 
 def _stacks(root: Path, names: list[str]) -> tuple[dict[str, Stack | None], list[Path], list]:
     stacks, inputs, problems = {}, [root / "stacks"], []
     for name in names:
-        path = root / "stacks" / f"{name}.toml"
+        path = find_stack_file(name, [root / "stacks"])
         stacks[name] = None
-        if path.is_file():
+        if path is not None:
             inputs.append(path)
             try:
                 stacks[name] = load_stack(path, root)

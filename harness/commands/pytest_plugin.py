@@ -116,7 +116,7 @@ _MATRIX = pytest.StashKey[_Matrix]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tlsclose", "tlsclose conformance matrix (cases/*.toml)")
     group.addoption("--stack", dest="tlsclose_stack", action="append", default=[],
-                    metavar="NAME", help="a stack of stacks/NAME.toml or BUILD/stacks/NAME.toml, "
+                    metavar="NAME", help="a stack file NAME.toml under stacks/ or BUILD/stacks/, "
                                          "or 'all' (repeatable; default: openssl, gnutls)")
     group.addoption("--stack-file", dest="tlsclose_stack_file", action="append", default=[],
                     metavar="FILE", help="a stack file anywhere (repeatable)")

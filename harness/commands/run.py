@@ -30,7 +30,7 @@ NEEDS_BUILD = True
 def add_parser(sub) -> argparse.ArgumentParser:
     run = sub.add_parser(NAME, help=HELP, description=HELP)
     run.add_argument("--stack", action="append", default=[], metavar="NAME",
-                     help="a stack of stacks/NAME.toml, or all of them with 'all' (repeatable; "
+                     help="a stack file NAME.toml under stacks/, or all of them with 'all' (repeatable; "
                           "default: openssl, gnutls)")
     run.add_argument("--stack-file", action="append", default=[], metavar="FILE",
                      help="a stack file anywhere (repeatable)")

@@ -1,4 +1,4 @@
-"""Stack files (stacks/NAME.toml): what a stack under test is and can do.
+"""Stack files (stacks/SHIM/NAME.toml): what a stack under test is and can do.
 
 Contract:
 - `load_stack(path, root)` returns a `Stack` or raises InvalidInput with
@@ -181,6 +181,11 @@ def load_stack(path: Path, root: Path | None = None) -> Stack:
 DEFAULT_STACKS = ("openssl", "gnutls")
 
 
+# The template of docs/your-stack.md: a real shim, but not one of the stacks
+# the project ships, so `--stack all` leaves it out (name it to run it).
+NOT_IN_ALL = ("example",)
+
+
 def stack_dirs(stacks_dir: Path, build_dir: Path | None) -> list[Path]:
     """Where --stack NAME (and 'all') looks: the tree's stacks/, then the
     stack files the build generated (BUILD/stacks/, e.g. one per
@@ -189,6 +194,30 @@ def stack_dirs(stacks_dir: Path, build_dir: Path | None) -> list[Path]:
     own = Path(stacks_dir).resolve() == STACKS_DIR
     return [Path(stacks_dir)] + ([Path(build_dir) / "stacks"] if build_dir is not None and own
                                  else [])
+
+
+def stack_files(directory: Path) -> list[Path]:
+    """The stack files of a directory. The rule of the tree: a stack file
+    lives in the folder of the shim it runs, named after the stack
+    (stacks/openssl/openssl.toml, stacks/python-ssl/python-ssl-ragged.toml);
+    a flat directory of stack files (BUILD/stacks/, tests) works too."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    return sorted([*directory.glob("*.toml"), *directory.glob("*/*.toml")],
+                  key=lambda p: (p.stem, str(p)))
+
+
+def find_stack_file(name: str, dirs: list[Path]) -> Path | None:
+    for d in dirs:
+        for path in (d / name / f"{name}.toml", d / f"{name}.toml"):
+            if path.is_file():
+                return path
+        hits = [p for p in Path(d).glob(f"*/{name}.toml") if p.is_file()] if Path(d).is_dir() \
+            else []
+        if hits:
+            return sorted(hits)[0]
+    return None
 
 
 def select_stacks(names: list[str], files: list[str], stacks_dir: Path = STACKS_DIR,
@@ -200,17 +229,17 @@ def select_stacks(names: list[str], files: list[str], stacks_dir: Path = STACKS_
     dirs = stack_dirs(stacks_dir, build_dir)
     names = list(names) or ([] if files else list(DEFAULT_STACKS))
     if "all" in names:
-        found = sorted({p.stem for d in dirs for p in d.glob("*.toml")})
+        found = sorted({p.stem for d in dirs for p in stack_files(d)} - set(NOT_IN_ALL))
         every = [n for n in DEFAULT_STACKS if n in found] + [n for n in found
                                                              if n not in DEFAULT_STACKS]
         names = list(dict.fromkeys(n for name in names
                                    for n in (every if name == "all" else [name])))
     stacks = []
     for name in names:
-        path = next((d / f"{name}.toml" for d in dirs if (d / f"{name}.toml").is_file()),
-                    Path(stacks_dir) / f"{name}.toml")
-        if not path.is_file():
-            raise UsageError(f"--stack {name}: no stack file {path}")
+        path = find_stack_file(name, dirs)
+        if path is None:
+            raise UsageError(f"--stack {name}: no stack file {name}.toml in "
+                             f"{' or '.join(str(d) for d in dirs)}")
         stacks.append(load_stack(path, root))
     for file in files:
         stack = load_stack(Path(file), root)

@@ -11,7 +11,7 @@
 
 #include "gnutls_cache.h"
 #include "gnutls_memio.h"
-#include "gnutls_outcomes.h"
+#include "gnutls_outcome.h"
 #include "mem_queue.h"
 #include "shim_driver.h"
 #include "tc_err.h"

@@ -10,9 +10,9 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/version.h>
 
-#include "mbedtls_bio.h"
+#include "mbedtls_memio.h"
 #include "mbedtls_context.h"
-#include "mbedtls_outcomes.h"
+#include "mbedtls_outcome.h"
 #include "mem_queue.h"
 #include "shim_driver.h"
 #include "tc_err.h"

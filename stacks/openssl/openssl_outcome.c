@@ -171,7 +171,7 @@ static void eof_outcome(shim_call *c, ossl_call_kind kind)
  * nothing queued (SSL_get_error(3), BUGS), whether SSL_read returned 0 or
  * SSL_shutdown -1 (ssl3_shutdown found no close_notify). BoringSSL gives
  * that same answer to a shutdown whose close_notify waits behind a pending
- * write (stacks/boringssl.toml), so there only a 0 return tells an EOF. */
+ * write (stacks/boringssl/boringssl.toml), so there only a 0 return tells an EOF. */
 static int is_syscall_eof(const shim_call *c)
 {
     if (c->sys_errno != 0)

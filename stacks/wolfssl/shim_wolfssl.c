@@ -104,7 +104,7 @@ static int wf_session_new(void *ctx, int fd, int conn_index, shim_session **out)
 }
 
 /* wolfSSL_free decides nothing about the session from the shutdown state,
- * so sent_shutdown needs no action (stacks/wolfssl.toml,
+ * so sent_shutdown needs no action (stacks/wolfssl/wolfssl.toml,
  * server-session-cache-drops-session-freed-without-shutdown). */
 static void wf_session_free(shim_session *s, bool sent_shutdown)
 {

@@ -78,7 +78,7 @@ def run(tree: Path, out: Path, stack: str, *cases: str) -> dict:
 def test_the_root_becomes_a_stack_file_made_from_openssl_toml(tree):
     version = header_version("/usr")
     made = load_stack(tree / "stacks" / f"openssl-{version}.toml", ROOT)
-    template = load_stack(ROOT / "stacks" / "openssl.toml", ROOT)
+    template = load_stack(ROOT / "stacks" / "openssl" / "openssl.toml", ROOT)
     assert made.name == f"openssl-{version}" and made.packages == []
     assert made.command == [f"{{bin}}/tlsclose-shim-openssl-{version}"]
     assert (made.api, made.tls, made.io, made.roles) == \
@@ -162,7 +162,7 @@ def test_openssl_version_strings_select_their_ranges():
     assert not versions.in_range(old, ">=3.0") and versions.in_range(old, "<1.1.2")
     assert versions.library_version("OpenSSL 3.2.1 30 Jan 2024") == (3, 2, 1)
     [case] = load_cases([ROOT / "cases" / f"{SAMPLE[0]}.toml"], ROOT)
-    cell = expand([case], [load_stack(ROOT / "stacks" / "openssl.toml", ROOT)])[0]
+    cell = expand([case], [load_stack(ROOT / "stacks" / "openssl" / "openssl.toml", ROOT)])[0]
     errors = {lib: {f.get("error") for f in api_expectations(cell, lib).values()} - {None}
               for lib in ("OpenSSL 1.1.1w  11 Sep 2023", "OpenSSL 3.0.19 27 Jan 2026")}
     assert errors == {"OpenSSL 1.1.1w  11 Sep 2023": {"SSL_ERROR_SYSCALL"},

@@ -13,7 +13,7 @@ from probelib import (gnutls_serv, port_listened, probe, probe_cases, processes_
                       require_build, s_server, verdicts)
 
 # OpenSSL takes alert records of exactly two bytes only, TLS 1.2 included: the
-# same deviation stacks/openssl.toml lists with its evidence (ssl3_read_bytes).
+# same deviation stacks/openssl/openssl.toml lists with its evidence (ssl3_read_bytes).
 OPENSSL = {("tls12-fragmented-close-notify-is-a-close", "1.2")}
 
 # gnutls-serv 3.7.9 = GnuTLS lib/record.c (record_add_to_buffers) + src/serv.c (tcp_server).

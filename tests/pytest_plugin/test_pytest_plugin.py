@@ -96,7 +96,7 @@ def test_cells_are_items_with_readable_ids(early):
     assert done.returncode == 0, done.stdout + done.stderr
     ids = [line for line in done.stdout.splitlines() if "::" in line]
     cases = corpus.load_cases([ROOT / case_file(c) for c in SAMPLE[:2]], ROOT)
-    stacks = [load_stack(ROOT / "stacks" / f"{s}.toml", ROOT) for s in ("openssl", "gnutls")]
+    stacks = [load_stack(ROOT / "stacks" / s / f"{s}.toml", ROOT) for s in ("openssl", "gnutls")]
     cells = expand(cases, stacks, None, Selection(tls=("1.3",)))
     assert ids == [f"cases/{c.case.id}.toml::{c.stack.name}-{c.tls}-{c.io}-{c.role}"
                    for c in cells]

@@ -49,7 +49,7 @@ def sanitized(program: Path) -> bool:
 
 def all_cells(build: Path, patterns: list[str]):
     cases = corpus.load_cases(corpus.select_files(ROOT / "cases", patterns), ROOT)
-    stacks = [load_stack(ROOT / "stacks" / f"{name}.toml", ROOT) for name in STACKS]
+    stacks = [load_stack(ROOT / "stacks" / name / f"{name}.toml", ROOT) for name in STACKS]
     env = runner.Environment(ROOT, build)
     infos = {s.name: detect(s, env.bin_dir, env.root) for s in stacks}
     cells = [c for c in expand(cases, stacks, infos, Selection()) if not c.skip]

@@ -34,7 +34,7 @@ BUILT = all(p.exists() for p in (BUILD / "bin" / "tlsclose-peer",
 def corpus_ids(skip_case: str | None = None) -> list[str]:
     cases = [c for c in corpus.load_cases(corpus.case_files(ROOT / "cases"), ROOT)
              if c.id != skip_case]
-    stacks = [load_stack(ROOT / "stacks" / f"{s}.toml", ROOT) for s in ("openssl", "gnutls")]
+    stacks = [load_stack(ROOT / "stacks" / s / f"{s}.toml", ROOT) for s in ("openssl", "gnutls")]
     return [c.id for c in expand(cases, stacks)]
 
 

@@ -3,7 +3,7 @@
 Each test restates one row of stacks/mbedtls/README.md ("What mbedTLS 2.28
 does") and names the source in library/ssl_msg.c (tag v2.28.3) it follows
 from. The findings among them are the [[known]] entries of
-stacks/mbedtls.toml.
+stacks/mbedtls/mbedtls.toml.
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from stackcells import assert_ran, ids  # noqa: E402,F401
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PYTHON = "/usr/bin/python3"
-PY_SHIM = ROOT / "stacks" / "python" / "shim_python.py"
+PY_SHIM = ROOT / "stacks" / "python-ssl" / "shim_python.py"
 
 ROLES = ("client", "server")
 TLS = ("1.2", "1.3")

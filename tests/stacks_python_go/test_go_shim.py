@@ -1,7 +1,7 @@
 """The Go crypto/tls shim (stacks/go/) against the mock peer.
 
 The protocol the shim owes the harness first, then the facts about
-crypto/tls (Go 1.19) that stacks/go.toml relies on; each names the source
+crypto/tls (Go 1.19) that stacks/go/go.toml relies on; each names the source
 it comes from (src/crypto/tls/conn.go, handshake_server.go).
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Python ssl shim (stacks/python/) against the mock peer.
+"""The Python ssl shim (stacks/python-ssl/) against the mock peer.
 
 First the protocol the shim owes the harness (docs/shim-protocol.md: command
 line, script checks, skips before usage errors, exit codes, deadlines), then
@@ -343,7 +343,7 @@ def test_stack_files_load_and_name_the_shim():
     from harness.run.detect import detect
     from harness.spec.stack import load_stack
     for name, ragged in (("python-ssl", "false"), ("python-ssl-ragged", "true")):
-        stack = load_stack(ROOT / "stacks" / f"{name}.toml", ROOT)
+        stack = load_stack(ROOT / "stacks" / "python-ssl" / f"{name}.toml", ROOT)
         assert stack.api == "native" and stack.io == ("blocking", "nonblocking", "memory")
         assert stack.argv(ROOT / "build" / "bin", ROOT) == [
             PYTHON, str(PY_SHIM), "--suppress-ragged-eofs", ragged]

@@ -2,7 +2,7 @@
 stacks/boringssl) against the mock peer: it never loads OpenSSL 3, the driver
 works in every role x version x IO mode, the BoringSSL glue (sessions from the
 new-session callback, KeyUpdate flush) works, and BoringSSL does what
-stacks/boringssl.toml records (each fact test names the [[known]] case)."""
+stacks/boringssl/boringssl.toml records (each fact test names the [[known]] case)."""
 from __future__ import annotations
 
 import subprocess
@@ -174,7 +174,7 @@ def test_session_file_round_trip(boringssl, tmp_path):
     c.assert_ran(["ok", "data:100", "sent", "complete"])
 
 
-# ---- facts behind stacks/boringssl.toml --------------------------------------------
+# ---- facts behind stacks/boringssl/boringssl.toml --------------------------------------------
 
 @pytest.mark.parametrize("io", IO_MODES)
 def test_tickets_after_own_close_notify_are_ignored(boringssl, io):

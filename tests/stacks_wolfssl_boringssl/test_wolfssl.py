@@ -1,5 +1,5 @@
 """The wolfSSL shim (stacks/wolfssl) against the mock peer: the driver works in
-every role x version x IO mode, and wolfSSL 5.5 does what stacks/wolfssl.toml
+every role x version x IO mode, and wolfSSL 5.5 does what stacks/wolfssl/wolfssl.toml
 records (each fact test names the [[known]] case it backs)."""
 from __future__ import annotations
 
@@ -147,7 +147,7 @@ def test_keyupdate_refused_in_tls12(wolfssl):
     assert c.native(2)["error"] == "BAD_FUNC_ARG", c.describe()
 
 
-# ---- facts behind stacks/wolfssl.toml --------------------------------------------------
+# ---- facts behind stacks/wolfssl/wolfssl.toml --------------------------------------------------
 
 @pytest.mark.parametrize("tls,io,role", matrix(ios=EVENT_IO))
 def test_second_shutdown_never_wants_read(wolfssl, tls, io, role):

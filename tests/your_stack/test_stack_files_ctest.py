@@ -36,7 +36,7 @@ def test_generator_adds_entries_per_stack_file(tmp_path):
 
 def test_a_taken_name_gets_no_entries(tmp_path):
     text, problems = ctest_entries.generate(ROOT, tmp_path / "build", ["openssl", "gnutls"],
-                                            "/usr/bin/python3", [Path("stacks/openssl.toml")])
+                                            "/usr/bin/python3", [Path("stacks/openssl/openssl.toml")])
     assert any("already registered" in str(p) for p in problems)
     names = re.findall(r"add_test\(NAME \[=\[([^\]]+)\]=\]", text)
     assert len(names) == len(set(names))

@@ -1,5 +1,5 @@
 """Stack selection: the default is openssl + gnutls, `--stack all` takes
-every stacks/*.toml, and a stack that is not there is reported unavailable
+every stack file under stacks/, and a stack that is not there is reported unavailable
 (results.json and summary) with its cells SKIP, never ERROR."""
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def stacks_dir(tmp_path, **extra):
     d = tmp_path / "stacks"
     d.mkdir()
     for name in ("openssl", "gnutls"):
-        shutil.copy(ROOT / "stacks" / f"{name}.toml", d)
+        shutil.copy(ROOT / "stacks" / name / f"{name}.toml", d)
     for name, (command, packages) in extra.items():
         stack_file(d, name, STACK.format(name=name, command=command, packages=packages))
     return d

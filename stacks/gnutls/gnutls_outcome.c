@@ -1,6 +1,6 @@
 /* The error table of the GnuTLS shim; docs/shim-protocol.md (GnuTLS section)
  * lists the same mapping for readers. */
-#include "gnutls_outcomes.h"
+#include "gnutls_outcome.h"
 
 #include "tls_names.h"
 

@@ -1,4 +1,4 @@
-#include "mbedtls_bio.h"
+#include "mbedtls_memio.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -1,4 +1,4 @@
-/* mbedtls_outcomes: how the mbedTLS shim names and classifies what an
+/* mbedtls_outcome: how the mbedTLS shim names and classifies what an
  * mbedTLS 2.28 call returned (stacks/mbedtls/README.md has the table).
  *
  * Needs: the mbedTLS context the call was made on (for the alert a
@@ -8,8 +8,8 @@
  * native.queue with mbedtls_strerror's text, the want, and the normalized
  * outcome (docs/shim-protocol.md §5).
  * Never: calls into the library beyond reading the received alert. */
-#ifndef TLSCLOSE_MBEDTLS_OUTCOMES_H
-#define TLSCLOSE_MBEDTLS_OUTCOMES_H
+#ifndef TLSCLOSE_MBEDTLS_OUTCOME_H
+#define TLSCLOSE_MBEDTLS_OUTCOME_H
 
 #include <stddef.h>
 

@@ -1,6 +1,6 @@
 /* The error table of the mbedTLS shim; stacks/mbedtls/README.md lists the
  * same mapping for readers. */
-#include "mbedtls_outcomes.h"
+#include "mbedtls_outcome.h"
 
 #include "tls_names.h"
 

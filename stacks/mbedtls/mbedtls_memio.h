@@ -1,4 +1,4 @@
-/* mbedtls_bio: the transport callbacks of the mbedTLS shim, handed to
+/* mbedtls_memio: the transport callbacks of the mbedTLS shim, handed to
  * mbedtls_ssl_set_bio.
  *
  * Socket modes: send/recv on the connection's descriptor. The descriptor
@@ -18,8 +18,8 @@
  * Needs: a zeroed mb_bio, which outlives the mbedTLS context it is attached
  * to.
  * Never: touches the socket in memory mode, blocks, or retries. */
-#ifndef TLSCLOSE_MBEDTLS_BIO_H
-#define TLSCLOSE_MBEDTLS_BIO_H
+#ifndef TLSCLOSE_MBEDTLS_MEMIO_H
+#define TLSCLOSE_MBEDTLS_MEMIO_H
 
 #include <mbedtls/ssl.h>
 

@@ -1,4 +1,4 @@
-/* gnutls_outcomes: how the GnuTLS shim turns what GnuTLS returned into a
+/* gnutls_outcome: how the GnuTLS shim turns what GnuTLS returned into a
  * shim_call (native fields and normalized outcome, docs/shim-protocol.md §5
  * and its GnuTLS section).
  *
@@ -11,8 +11,8 @@
  * for a want).
  * Never: performs IO, changes the session, or treats a library error as a
  * failure of the shim; everything here is reporting. */
-#ifndef TLSCLOSE_GNUTLS_OUTCOMES_H
-#define TLSCLOSE_GNUTLS_OUTCOMES_H
+#ifndef TLSCLOSE_GNUTLS_OUTCOME_H
+#define TLSCLOSE_GNUTLS_OUTCOME_H
 
 #include <gnutls/gnutls.h>
 #include <stdbool.h>
