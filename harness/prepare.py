@@ -23,7 +23,7 @@ BUILD = os.path.join(ROOT, "build")
 PACKAGES = [
     "gcc", "libc6-dev", "cmake", "ninja-build", "pkg-config",
     "openssl", "libssl-dev", "libgnutls28-dev", "libjson-c-dev",
-    "python3", "python3-pytest", "python3-jinja2",
+    "python3", "python3-pytest", "python3-jinja2", "python3-jsonschema",
     # pytest as the matrix driver: `pytest cases/ -n 2` (tests/pytest_plugin)
     "python3-pytest-xdist",
     # report tests: workflow YAML, JUnit schema validation, the headless browser
