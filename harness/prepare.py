@@ -32,6 +32,8 @@ PACKAGES = [
     "gnutls-bin",
     # reliability tests: memcheck over the peer and the shims
     "valgrind",
+    # every preset builds in the tests (cmake/presets.cmake): clang and libFuzzer
+    "clang", "libclang-rt-14-dev", "libfuzzer-14-dev",
 ]
 
 JOBS = str(os.cpu_count() or 2)

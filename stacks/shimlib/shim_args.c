@@ -171,7 +171,8 @@ int shim_args_parse(int argc, char **argv, shim_args *out)
         return TC_OK;
     }
     bool role_seen = false;
-    for (int i = 1; i < argc; i++) {
+    /* Every option takes exactly one value: options and values alternate. */
+    for (int i = 1; i < argc; i += 2) {
         const opt_entry *o = find_option(argv[i]);
         if (!o)
             return tc_err_set(TC_ERR_USAGE, "unknown argument '%s'", argv[i]);
@@ -181,7 +182,6 @@ int shim_args_parse(int argc, char **argv, shim_args *out)
         if (rc < 0)
             return rc;
         role_seen |= o->set == set_role;
-        i++;
     }
     return check_complete(out, role_seen);
 }
