@@ -82,6 +82,19 @@ def test_version_line(nss):
 # ---- the driver in every cell, against the well-behaved peer -----------------
 
 @pytest.mark.parametrize("tls,io,role", matrix())
+def test_well_behaved_peer(nss, tls, io, role):
+    """The well-behaved personality: its data, then it answers the SUT's
+    close_notify with its own."""
+    steps = [{"op": "handshake"}, {"op": "read", "bytes": 300}, {"op": "shutdown"},
+             {"op": "read", "until": "close"}]
+    c = nss.cell(role, tls, io, steps, {"personality": "well-behaved", "bytes": 300})
+    c.assert_ran(["ok", "data:300", "sent", "closed"])
+    assert RECEIVED_CLOSE_NOTIFY in c.queue(4), c.describe()
+    assert len(c.sut_alerts("close_notify")) == 1, c.describe()
+    assert all(e.get("ok") for e in c.expects()), c.describe()
+
+
+@pytest.mark.parametrize("tls,io,role", matrix())
 def test_exchange_then_close_first(nss, tls, io, role):
     """Data both ways, then PR_Shutdown(PR_SHUTDOWN_SEND) sends close_notify
     (`sent`), the peer's answer ends PR_Recv with 0 (`closed`); NSS keeps no
