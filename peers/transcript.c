@@ -235,6 +235,16 @@ void tr_expect(const char *what, bool ok, const char *detail)
     emit(o);
 }
 
+void tr_http(json_object *fields)
+{
+    json_object *o = event("http");
+    json_object_object_foreach(fields, key, val) {
+        json_object_object_add(o, key, json_object_get(val));
+    }
+    json_object_put(fields);
+    emit(o);
+}
+
 void tr_action(size_t n, json_object *action)
 {
     json_object *o = event("action");

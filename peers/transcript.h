@@ -52,6 +52,10 @@ void tr_raw(const char *dir, int conn, const uint8_t *bytes, size_t len);
 void tr_marker(const char *dir, const char *name);
 void tr_expect(const char *what, bool ok, const char *detail);
 
+/* "http": one HTTP message sent or received (http_actions.h builds the
+ * fields, in the order they are to be printed). Takes ownership of fields. */
+void tr_http(json_object *fields);
+
 /* "action": the action's own JSON fields plus its 1-based index. Does not
  * take ownership of action. */
 void tr_action(size_t n, json_object *action);
