@@ -44,16 +44,7 @@ def scripts() -> None:
         write(HERE / "corpus" / "peer_script" / f"{case.id}.bin", tls13 + peer)
 
 
-# The peer's HTTP actions and their values (docs/peer.md), merged into the
-# dictionary whether or not harness/vocabulary.py lists them yet.
-HTTP_ACTIONS = {
-    "http_read_request": set(),
-    "http_read_response": set(),
-    "http_send_response": {"status", "framing", "body_bytes", "chunk", "record", "cut",
-                           "cut_in_record"},
-    "http_send_request": {"method", "target", "host", "framing", "body_bytes", "chunk", "record",
-                          "cut", "cut_in_record"},
-}
+# The values of the peer's HTTP fields, for the dictionary.
 HTTP_VALUES = {"content-length", "chunked", "close-delimited", "none", "after-headers",
                "mid-body", "chunk-boundary", "before-last-byte", "GET", "POST"}
 
@@ -128,7 +119,7 @@ def dictionaries() -> None:
         step_words |= {op, *fields}
     peer_words = {"do", "actions", "personality", "timeout_ms", "warning", "fatal",
                   *V.PEER_SCRIPT_COMMON, *V.PEER_ACTIONS_SCRIPT, *V.ALERTS}
-    for name, fields in {**V.PEER_ACTIONS, **V.PERSONALITIES, **HTTP_ACTIONS}.items():
+    for name, fields in {**V.PEER_ACTIONS, **V.PERSONALITIES}.items():
         peer_words |= {name, *fields}
     peer_words |= {"legal", "illegal", "mid-record", "between-records", "rst", *HTTP_VALUES}
     common = ['"{"', '"}"', '"["', '"]"', '":"', '","', '"true"', '"false"', '"null"', '"-1"',

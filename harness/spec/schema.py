@@ -114,6 +114,8 @@ def kind(spec: object) -> dict:
     """The schema of one field kind of the vocabulary."""
     if isinstance(spec, tuple) and spec[0] == "enum":
         return enum(spec[1:], "must be one of {allowed}, not {value!r}")
+    if isinstance(spec, tuple) and spec[0] == "int":
+        return integer(spec[1], spec[2])
     return {
         "bool": boolean,
         "size": lambda: integer(0, V.MAX_BYTES),
