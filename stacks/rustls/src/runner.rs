@@ -253,9 +253,9 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// Writes one block of len pattern bytes; a write an earlier step of the
-    /// same size left unfinished goes on from where it stopped, as OpenSSL's
-    /// retry with the very same buffer would.
+    /// Writes one block of len pattern bytes; a block an earlier call of the
+    /// same size left partly taken goes on from where rustls stopped taking
+    /// it, as OpenSSL's retry with the very same buffer would.
     fn write_block(&mut self, len: usize, nowait: bool, deadline: Instant, trace: &mut Trace,
                    rep: &mut Report, written: &mut usize) -> Result<(), Fail> {
         let pattern = std::mem::take(&mut self.pattern);
@@ -267,12 +267,10 @@ impl<'a> Run<'a> {
                               &mut |c| c.attempt_write(&pattern[..len], &mut offset));
         self.pattern = pattern;
         *written += trace.last_bytes();
-        let done = rc.is_ok() && trace.last_want().is_none();
-        self.cur().pending_write = if done || offset == 0 && trace.last_want().is_none() {
-            None
-        } else {
-            Some((len, offset))
-        };
+        // Bytes rustls took are its own (Writer::write copies them into its
+        // send buffer): only a block it has not taken whole stays pending.
+        let taking = rc.is_ok() && trace.last_want().is_some() && offset < len;
+        self.cur().pending_write = if taking { Some((len, offset)) } else { None };
         rc
     }
 
