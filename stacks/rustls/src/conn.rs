@@ -287,6 +287,13 @@ impl Conn {
                 Ok(Pulled::WouldBlock) => return CallOut::want(Want::Read, None, 0),
                 Ok(Pulled::Eof) => eof = true,
                 Ok(Pulled::Bytes) => {}
+                // process_new_packets handles every record read_tls took:
+                // a failure in a record after the peer's Finished belongs to
+                // the connection, not to the handshake that completed before
+                // it. The next call reports it (self.failed).
+                Err(PullError::Tls(_)) if !self.tls.as_ref().map_or(true, |t| t.is_handshaking()) => {
+                    return CallOut::done("ok", None, 0)
+                }
                 Err(e) => return Self::pull_error(e, false),
             }
         }
