@@ -449,3 +449,12 @@ def test_serve_wait_for_a_marker_at_eof_is_exit_4(progs):
     assert c.end == {"end": "error", "step": 2, "message":
                      "step 2 (wait_peer): marker 'never': marker channel closed",
                      "exit": 4, "cell": "w"}
+
+
+@pytest.mark.parametrize("io", IOS)
+def test_connect_transport_opens_one_connection_per_resume(cell, io):
+    """transport = "connect": the shim dials --connect for each connection."""
+    sut = [{"op": "handshake"}, {"op": "read", "until": "close"}, {"op": "shutdown"},
+           {"op": "resume"}, {"op": "shutdown"}]
+    c = cell("client", "1.3", io, sut, TICKET_PEER, connections=2, transport="connect")
+    assert_ran(c, ["ok", "closed", "complete", "reused", "sent"])
