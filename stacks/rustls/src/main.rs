@@ -14,6 +14,7 @@ mod config;
 mod conn;
 mod json;
 mod markers;
+mod memio;
 mod outcome;
 mod output;
 mod pem;

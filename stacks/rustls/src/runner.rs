@@ -382,7 +382,7 @@ impl<'a> Run<'a> {
         if rc.is_ok() {
             rc = match &c.sock {
                 None => Err(Fail::Sys("the transport is closed".into())),
-                Some(s) => write_all(s, st.text.as_bytes(), deadline),
+                Some(s) => transport::write_all(s, st.text.as_bytes(), deadline),
             };
         }
         match rc {
@@ -411,7 +411,7 @@ impl<'a> Run<'a> {
         let rc = match &c.sock {
             None if got.len() < want => Err(Fail::Sys("the transport is closed".into())),
             None => Ok(()),
-            Some(s) => read_exact(s, &mut got, want, deadline),
+            Some(s) => transport::read_exact(s, &mut got, want, deadline),
         };
         rep.bytes = got.len();
         rep.outcome = match rc {
@@ -514,40 +514,6 @@ impl<'a> Run<'a> {
             let _ = c.close_transport(deadline);
         }
     }
-}
-
-fn write_all(s: &std::net::TcpStream, mut data: &[u8], deadline: Instant) -> Result<(), Fail> {
-    use std::io::Write;
-    use std::os::unix::io::AsRawFd;
-    while !data.is_empty() {
-        match (&*s).write(data) {
-            Ok(n) => data = &data[n..],
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                transport::wait_fd(s.as_raw_fd(), libc::POLLOUT, deadline)?;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) if transport::is_reset(&e) => return Err(Fail::Reset),
-            Err(e) => return Err(Fail::Sys(format!("send: {}", e))),
-        }
-    }
-    Ok(())
-}
-
-fn read_exact(s: &std::net::TcpStream, got: &mut Vec<u8>, want: usize, deadline: Instant) -> Result<(), Fail> {
-    use std::io::Read;
-    use std::os::unix::io::AsRawFd;
-    let mut buf = vec![0u8; want];
-    while got.len() < want {
-        transport::wait_fd(s.as_raw_fd(), libc::POLLIN, deadline)?;
-        match (&*s).read(&mut buf[..want - got.len()]) {
-            Ok(0) => return Err(Fail::Eof),
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Err(Fail::Reset),
-            Err(e) => return Err(Fail::Sys(format!("recv: {}", e))),
-        }
-    }
-    Ok(())
 }
 
 /// Where the script comes from: a --script file, or a request's inline array.

@@ -6,7 +6,7 @@
 //! (every wait is a poll with the time left); never closes a socket with
 //! unread bytes without draining first, so a FIN stays a FIN.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::os::unix::io::{AsRawFd, FromRawFd, RawFd};
 use std::time::{Duration, Instant};
@@ -202,4 +202,38 @@ pub fn wait_nothing_in_flight(fd: RawFd, deadline: Instant) -> Result<u64, Fail>
             return tcp_in_flight(fd).map(|(_, a)| a);
         }
     }
+}
+
+// ---- the bare socket (plaintext steps) ------------------------------------------
+
+/// Writes all of data on the bare socket before the deadline.
+pub fn write_all(s: &std::net::TcpStream, mut data: &[u8], deadline: Instant) -> Result<(), Fail> {
+    while !data.is_empty() {
+        match (&*s).write(data) {
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                wait_fd(s.as_raw_fd(), libc::POLLOUT, deadline)?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if is_reset(&e) => return Err(Fail::Reset),
+            Err(e) => return Err(Fail::Sys(format!("send: {}", e))),
+        }
+    }
+    Ok(())
+}
+
+/// Reads until got holds want bytes: Err(Eof) when the peer ends first.
+pub fn read_exact(s: &std::net::TcpStream, got: &mut Vec<u8>, want: usize, deadline: Instant) -> Result<(), Fail> {
+    let mut buf = vec![0u8; want];
+    while got.len() < want {
+        wait_fd(s.as_raw_fd(), libc::POLLIN, deadline)?;
+        match (&*s).read(&mut buf[..want - got.len()]) {
+            Ok(0) => return Err(Fail::Eof),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Err(Fail::Reset),
+            Err(e) => return Err(Fail::Sys(format!("recv: {}", e))),
+        }
+    }
+    Ok(())
 }
