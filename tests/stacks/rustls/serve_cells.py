@@ -25,7 +25,7 @@ import tempfile
 import time
 
 from stackcells import OTHER_ROLE, Programs
-from harness.cell import parse_lines
+from harness.run.processes import parse_lines
 
 GRACE_S = 1.0
 
