@@ -172,6 +172,18 @@ ALERTS = {
 }
 ALERT_LEVELS = ("warning", "fatal")
 
+# What the peer's `expect` events are about (docs/peer.md, "The transcript"):
+# its expect_* and http_read_* actions, and a sending action that could not
+# send (named after the action).
+PEER_EXPECTS = ("data", "close_notify", "eof", "rst", "plaintext", "silence", "marker",
+                "http_request", "http_response")
+
+# Expectation levels (docs/case-format.md, "Levels"), the severities of an
+# rfc-level violation, and the API models a stack file can declare.
+LEVELS = ("rfc", "model", "api")
+SEVERITIES = ("security", "interop", "hygiene")
+MODELS = ("ssl_shutdown", "none")
+
 # Transcript events of the peer and the fields a wire pattern may test.
 PEER_EVENTS = ("start", "handshake", "record", "bad_record", "tcp", "plaintext", "marker",
                "expect", "action", "end")

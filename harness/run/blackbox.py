@@ -41,8 +41,9 @@ from pathlib import Path
 
 from harness.spec.case import Case
 from harness.run.processes import GRACE_S, ProcessResult, parse_lines
-from harness.run.evaluate import (Judgement, end_message, last_output, peer_expect_checks,
-                              peer_position, tail, verdict_from_checks, wire_check)
+from harness.run.checks import group_checks
+from harness.run.evaluate import (Judgement, end_message, last_output, peer_position, tail,
+                                  verdict_from_checks)
 from harness.base.problems import UsageError
 from harness.run.runner import Environment, Progress, RunOutcome
 
@@ -461,11 +462,8 @@ def judge(cell: ProbeCell, peer: ProcessResult) -> Judgement:
     broken = _process_verdict(cell, peer)
     if broken:
         return broken
-    spec, events = cell.case.probe, peer.lines
-    checks = [wire_check(p, events, True) for p in spec["must"]]
-    checks += [wire_check(p, events, False) for p in spec["must_not"]]
-    if spec["peer_expects_ok"]:
-        checks += peer_expect_checks(events)
+    checks = [c for g in cell.case.probe["rfc"]
+              for c in group_checks("rfc", cell.case, g, cell.tls, {}, peer.lines)]
     return verdict_from_checks(checks, [])
 
 

@@ -8,20 +8,26 @@ it ended is an outcome (ERROR, TIMEOUT, CRASH...), never an exception.
 
 Order of precedence: CRASH (a signal we did not send) > SKIP (shim exit 77)
 > TIMEOUT (shim, then peer) > ERROR (exit codes, unparsable or incomplete
-output) > the checks: PASS, KNOWN (every failed check is covered by a
-[[known]] entry of the stack) or FAIL.
+output) > the checks (harness.run.checks): PASS, KNOWN (every failed check
+that decides is covered by a [[known]] entry of the stack) or FAIL. A failed
+model-level check decides only on a stack that declares the SSL_shutdown(3)
+model; elsewhere it is marked `"difference": true` and shown, never a FAIL.
+Unmet peer expectations that no check claims become notes.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 
-from harness.spec import patterns as P
 from harness.base import versions
+from harness.run import checks as C
 from harness.run.processes import CellRun, ProcessResult
 from harness.run.matrix import Cell
+from harness.spec.stack import Stack
 
 SKIP_EXIT = 77
+# The first failure a FAIL's reason names: the RFC before the model before the API.
+LEVEL_ORDER = {"rfc": 0, "model": 1, "api": 2}
 TIMEOUT_EXIT = 3
 
 
@@ -146,125 +152,12 @@ def _output_error(cell: Cell, run: CellRun) -> Judgement | None:
 
 # -- checks ----------------------------------------------------------------------
 
-def _check(level: str, step: int | None, what: str, expected: object, actual: object,
-           ok: bool) -> dict:
-    return {"level": level, "step": step, "what": what, "expected": expected, "actual": actual,
-            "ok": bool(ok), "known": False}
-
-
-def _outcome_checks(cell: Cell, lines: dict[int, dict]) -> list[dict]:
-    out = []
-    for label, pattern in cell.case.expect_rfc.get("outcomes", {}).items():
-        n = cell.case.labels[label]
-        actual = lines.get(n, {}).get("outcome")
-        out.append(_check("rfc", n, f"{cell.case.step_desc(n)} outcome", pattern, actual,
-                          P.outcome_matches(pattern, actual)))
-    return out
-
-
-def _bytes_checks(cell: Cell, lines: dict[int, dict]) -> list[dict]:
-    out = []
-    for label, want in cell.case.expect_rfc.get("bytes", {}).items():
-        n = cell.case.labels[label]
-        have = lines.get(n, {}).get("bytes")
-        out.append(_check("rfc", n, f"{cell.case.step_desc(n)} bytes", want, have,
-                          have == want and not isinstance(have, bool)))
-    return out
-
-
-def wire_check(pattern: dict, events: list[dict], must: bool) -> dict:
-    seen, where = P.window(pattern, events)
-    verb = "has" if must else "has no"
-    what = f"peer transcript {verb} {P.describe(pattern)}{where}"
-    if seen is None:
-        return _check("rfc", None, what, "seen" if must else "none", "anchor never seen",
-                      not must)
-    hits = [e for e in seen if P.event_matches(pattern, e)]
-    if not must:
-        actual = P.summarize_event(hits[0]) if hits else "none"
-        return _check("rfc", None, what, "none", actual, not hits)
-    if "count" in pattern:
-        return _check("rfc", None, what, {"count": pattern["count"]}, {"count": len(hits)},
-                      len(hits) == pattern["count"])
-    return _check("rfc", None, what, "seen", P.summarize_event(hits[0]) if hits else "not seen",
-                  bool(hits))
-
-
-def peer_expect_checks(events: list[dict]) -> list[dict]:
-    out = []
-    for ev in events:
-        if ev.get("ev") == "expect":
-            ok = ev.get("ok") is True
-            out.append(_check("rfc", None, f"peer expectation {ev.get('what')}", True,
-                              True if ok else ev.get("detail", False), ok))
-    return out
-
-
-def _rfc_checks(cell: Cell, lines: dict[int, dict], events: list[dict]) -> list[dict]:
-    rfc = cell.case.expect_rfc
-    checks = _outcome_checks(cell, lines) + _bytes_checks(cell, lines)
-    checks += [wire_check(p, events, True) for p in rfc.get("must", [])]
-    checks += [wire_check(p, events, False) for p in rfc.get("must_not", [])]
-    if rfc.get("peer_expects_ok", True):
-        checks += peer_expect_checks(events)
-    return checks
-
-
-def api_expectations(cell: Cell, library: str | None) -> dict[str, dict]:
-    """The api table for this library version: the base steps, overridden
-    field by field by every version entry whose range contains it.
-
-    The ranges are OpenSSL release numbers (the contract is SSL_shutdown(3)),
-    so they apply only to a library that reports itself as OpenSSL: wolfSSL
-    5.5 is not "OpenSSL >= 3.0". Other libraries get the base table."""
-    api = cell.case.expect_api
-    merged = {label: dict(fields) for label, fields in api.get("steps", {}).items()}
-    is_openssl = bool(library) and library.split()[0] == "OpenSSL"
-    version = versions.library_version(library) if is_openssl else None
-    for entry in api.get("versions", []):
-        if versions.in_range(version, entry["range"]):
-            for label, fields in entry["steps"].items():
-                merged.setdefault(label, {}).update(fields)
-    return merged
-
-
-def _compare_ret(want: object, have: object) -> bool:
-    if not isinstance(have, int):
-        return False
-    if isinstance(want, str):
-        text = want.replace(" ", "")
-        op = text.rstrip("-0123456789")
-        return versions.COMPARATORS[op](have, int(text[len(op):]))
-    return have == want
-
-
-def _api_field(field: str, want: object, line: dict) -> tuple[object, bool]:
-    native = line.get("native") if isinstance(line.get("native"), dict) else {}
-    if field in ("reused", "resumable"):
-        return line.get(field), line.get(field) is want
-    if field in ("sent", "received"):
-        flags = line.get("flags")
-        have = flags.get(field) if isinstance(flags, dict) else None
-        return have, have is want
-    if field == "ret":
-        return native.get("ret"), _compare_ret(want, native.get("ret"))
-    if field == "error":
-        have = native.get("error")
-        return have, have in (want if isinstance(want, list) else [want])
-    if field == "queue":
-        have = native.get("queue") if isinstance(native.get("queue"), list) else []
-        return have, any(want in str(entry) for entry in have)
-    return native.get("errno"), native.get("errno") == want
-
-
-def _api_checks(cell: Cell, lines: dict[int, dict], library: str | None) -> list[dict]:
-    out = []
-    for label, fields in api_expectations(cell, library).items():
-        n = cell.case.labels[label]
-        for field, want in fields.items():
-            have, ok = _api_field(field, want, lines.get(n, {}))
-            out.append(_check("api", n, f"{cell.case.step_desc(n)} {field}", want, have, ok))
-    return out
+def counts(check: dict, stack: Stack) -> bool:
+    """Whether a failed check decides the verdict: rfc always; model only on
+    a stack that declares the SSL_shutdown(3) model (elsewhere a failed
+    model check is a recorded difference); api checks exist only where they
+    apply."""
+    return check["level"] != "model" or stack.model == "ssl_shutdown"
 
 
 def _apply_known(cell: Cell, checks: list[dict], library: str | None) -> list[str]:
@@ -275,9 +168,9 @@ def _apply_known(cell: Cell, checks: list[dict], library: str | None) -> list[st
                if k.covers_cell(cell.case.id, cell.tls, cell.io, cell.role, version)]
     used = set()
     for check in checks:
-        if check["ok"]:
+        if check["ok"] or not counts(check, cell.stack):
             continue
-        entry = next((k for k in entries if k.covers_check(check["level"])), None)
+        entry = next((k for k in entries if k.covers_check(check)), None)
         if entry:
             check["known"] = True
             check["known_summary"] = entry.summary
@@ -292,8 +185,16 @@ def _failure_text(check: dict) -> str:
             f"got {show(check['actual'])}")
 
 
+def _mark_differences(checks: list[dict], stack: Stack) -> None:
+    for check in checks:
+        if not check["ok"] and not counts(check, stack):
+            check["difference"] = True
+
+
 def verdict_from_checks(checks: list[dict], notes: list[str]) -> Judgement:
-    failed = [c for c in checks if not c["ok"]]
+    """PASS, KNOWN or FAIL from the checks that decide (a model difference
+    on a stack without the SSL_shutdown(3) model decides nothing)."""
+    failed = [c for c in checks if not c["ok"] and not c.get("difference")]
     unknown = [c for c in failed if not c["known"]]
     if not failed:
         return Judgement("PASS", f"all {len(checks)} checks passed", checks, notes)
@@ -301,16 +202,17 @@ def verdict_from_checks(checks: list[dict], notes: list[str]) -> Judgement:
         summaries = list(dict.fromkeys(c["known_summary"] for c in failed))
         return Judgement("KNOWN", f"known deviation: {'; '.join(summaries)} "
                                   f"({_failure_text(failed[0])})", checks, notes)
+    first = sorted(unknown, key=lambda c: LEVEL_ORDER.get(c["level"], 9))[0]
     more = f" (+{len(unknown) - 1} more)" if len(unknown) > 1 else ""
-    return Judgement("FAIL", _failure_text(unknown[0]) + more, checks, notes)
+    return Judgement("FAIL", _failure_text(first) + more, checks, notes)
 
 
 def evaluate_checks(cell: Cell, run: CellRun, library: str | None) -> Judgement:
     lines = {line["step"]: line for line in _steps_done(run.sut) if isinstance(line["step"], int)}
-    checks = _rfc_checks(cell, lines, run.peer.lines)
-    if cell.api_checks:
-        checks += _api_checks(cell, lines, library)
+    checks = C.cell_checks(cell.case, cell.tls, lines, run.peer.lines, library, cell.api_checks)
+    _mark_differences(checks, cell.stack)
     notes = _apply_known(cell, checks, library)
+    notes += C.unclaimed_expects(cell.case, cell.tls, run.peer.lines)
     return verdict_from_checks(checks, notes)
 
 

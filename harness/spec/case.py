@@ -38,7 +38,8 @@ class Case:
     cipher: dict[str, str]          # TLS version -> suite the peer is restricted to
     steps: list[dict]               # as written, labels included
     deadline_ms: int
-    expect_rfc: dict
+    expect_rfc: list[dict]          # rfc-level check groups (harness.spec.expectations)
+    expect_model: list[dict]        # model-level check groups
     expect_api: dict
     labels: dict[str, int]          # label -> 1-based step number
     probe: dict | None = None       # [probe] in normal form (harness.spec.probe_spec), or None
@@ -142,12 +143,13 @@ def load_case(path: Path, root: Path | None = None) -> Case:
     _applicability(probs, steps, applies)
     peer, cipher = check_peer(probs, data.get("peer"), steps, applies, deadline) \
         if "peer" in data else ({}, {})
-    expect = data.get("expect", {})
-    rfc, api = check_expectations(probs, expect, steps, labels, applies) \
-        if "expect" in data else ({}, {})
+    cites = [c for c in data.get("cites", []) if isinstance(c, str)] \
+        if isinstance(data.get("cites"), list) else []
+    rfc, model, api = check_expectations(probs, data.get("expect"), steps, labels, applies,
+                                         cites)
     probe = check_probe(probs, data["probe"], peer, rfc, applies) if "probe" in data else None
     probs.raise_if_any()
     return Case(id=data["id"], title=data["title"].strip(), cites=list(data["cites"]),
                 refs=list(data["refs"]), why=data["why"].strip(), file=shown, applies=applies,
                 peer=peer, cipher=cipher, steps=steps, deadline_ms=deadline, expect_rfc=rfc,
-                expect_api=api, labels=labels, probe=probe)
+                expect_model=model, expect_api=api, labels=labels, probe=probe)

@@ -6,11 +6,18 @@ in `probs` what no schema can tell — labels that name no step, outcome
 patterns no outcome of the step's op can match, event patterns that name no
 event field, version ranges that do not parse, a case with nothing to check,
 api expectations in a case that excludes api = "openssl" stacks — and
-returns (rfc, api), the two levels in a normal form the evaluator relies on:
-  rfc = {"outcomes": {label: pattern}, "bytes": {label: int}, "must": [pattern],
-         "must_not": [pattern], "peer_expects_ok": bool}
-  api = {"steps": {label: {field: value}},
-         "versions": [{"range": str, "steps": {label: {field: value}}, "note": str}]}
+returns (rfc, model, api), the three levels in a normal form the evaluator
+relies on:
+  rfc   = [{"rule", "severity", "tls": (versions...), "outcomes": {label: pattern},
+            "bytes": {label: int}, "must": [pattern], "must_not": [pattern],
+            "peer_expects": (what...), "note"}]
+  model = [{"statements": (S ids...), "tls", "outcomes", "bytes", "flags": {label:
+            {sent, received}}, "wants": {label: [want...]}, "must", "must_not",
+            "peer_expects", "note"}]
+  api   = {"steps": {label: {field: value}},
+           "versions": [{"range": str, "steps": {label: {field: value}}, "note": str}]}
+A group's `tls` is where it applies: its own `tls` narrowed to the case's
+applies.tls and, for rfc groups, to the TLS versions of its rule.
 Patterns are left as written (harness.spec.patterns interprets them).
 `check_event_pattern(probs, path, pattern)` is the event-pattern check the
 [probe] table shares.
@@ -21,6 +28,7 @@ from harness.base import versions
 from harness.base import vocabulary as V
 from harness.base.problems import Problems
 from harness.spec import patterns as P
+from harness.spec import rules
 
 
 def _table(value: object) -> dict:
@@ -62,20 +70,77 @@ def check_event_pattern(probs: Problems, path: tuple, pattern: object) -> None:
             check_event_pattern(probs, path + (key,), pattern[key])
 
 
-def _rfc(probs: Problems, rfc: dict, steps: list[dict], labels: dict[str, int]) -> dict:
-    path = ("expect", "rfc")
-    outcomes, sizes = _table(rfc.get("outcomes")), _table(rfc.get("bytes"))
+CHECK_KEYS = ("outcomes", "bytes", "must", "must_not", "peer_expects")
+MODEL_CHECK_KEYS = CHECK_KEYS + ("flags", "wants")
+
+
+def _common(probs: Problems, path: tuple, group: dict, steps: list[dict],
+            labels: dict[str, int]) -> dict:
+    """The parts every check group has, checked against the steps."""
+    outcomes, sizes = _table(group.get("outcomes")), _table(group.get("bytes"))
     for label, value in outcomes.items():
         op = _label_op(probs, path + ("outcomes", label), label, steps, labels)
         _outcome_pattern(probs, path + ("outcomes", label), value, op)
     for label in sizes:
         _label_op(probs, path + ("bytes", label), label, steps, labels)
     for key in ("must", "must_not"):
-        for i, pat in enumerate(_list(rfc.get(key))):
+        for i, pat in enumerate(_list(group.get(key))):
             check_event_pattern(probs, path + (key, i), pat)
-    return {"outcomes": outcomes, "bytes": sizes, "must": _list(rfc.get("must")),
-            "must_not": _list(rfc.get("must_not")),
-            "peer_expects_ok": rfc.get("peer_expects_ok", True) is not False}
+    return {"outcomes": outcomes, "bytes": sizes, "must": _list(group.get("must")),
+            "must_not": _list(group.get("must_not")),
+            "peer_expects": tuple(_list(group.get("peer_expects"))),
+            "note": str(group.get("note", "")).strip()}
+
+
+def _versions(group: dict, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    wanted = _list(group.get("tls")) or list(V.TLS_VERSIONS)
+    return tuple(v for v in V.TLS_VERSIONS if v in wanted and v in allowed)
+
+
+def _rfc(probs: Problems, groups: list, steps: list[dict], labels: dict[str, int],
+         applies: dict, cites: list[str]) -> list[dict]:
+    out = []
+    for i, group in enumerate(groups):
+        path = ("expect", "rfc", i)
+        rule = rules.RULES.get(group.get("rule")) if isinstance(group, dict) else None
+        if rule is None:
+            continue
+        tls = _versions(group, tuple(v for v in applies["tls"] if v in rule.tls))
+        if not tls:
+            probs.add(path + ("rule",), f"{rule.id} is a rule of TLS {', '.join(rule.tls)} "
+                      f"only, and the group applies to none of them (applies.tls, tls)")
+        if not set(rule.statements) & set(cites):
+            probs.add(path + ("rule",), f"{rule.id} belongs to {', '.join(rule.statements)}, "
+                      f"which the case does not cite")
+        if not any(group.get(k) for k in CHECK_KEYS):
+            probs.add(path, f"states no check ({', '.join(CHECK_KEYS)})")
+        out.append({"rule": rule.id, "severity": rule.severity, "tls": tls,
+                    **_common(probs, path, group, steps, labels)})
+    return out
+
+
+def _model(probs: Problems, groups: list, steps: list[dict], labels: dict[str, int],
+           applies: dict, cites: list[str]) -> list[dict]:
+    out = []
+    for i, group in enumerate(groups):
+        path = ("expect", "model", i)
+        if not isinstance(group, dict):
+            continue
+        statements = tuple(s for s in _list(group.get("statements")) if isinstance(s, str))
+        for sid in statements:
+            if sid not in cites:
+                probs.add(path + ("statements",), f"{sid} is not cited by the case (cites)")
+        if not any(group.get(k) for k in MODEL_CHECK_KEYS):
+            probs.add(path, f"states no check ({', '.join(MODEL_CHECK_KEYS)})")
+        flags, wants = _table(group.get("flags")), _table(group.get("wants"))
+        for key, table in (("flags", flags), ("wants", wants)):
+            for label in table:
+                _label_op(probs, path + (key, label), label, steps, labels)
+        out.append({"statements": statements, "tls": _versions(group, applies["tls"]),
+                    "flags": flags,
+                    "wants": {k: v if isinstance(v, list) else [v] for k, v in wants.items()},
+                    **_common(probs, path, group, steps, labels)})
+    return out
 
 
 def _api_steps(probs: Problems, path: tuple, table: object, steps: list[dict],
@@ -107,17 +172,18 @@ def _api(probs: Problems, api: dict, steps: list[dict], labels: dict[str, int]) 
 
 
 def check_expectations(probs: Problems, expect: object, steps: list[dict],
-                       labels: dict[str, int], applies: dict) -> tuple[dict, dict]:
+                       labels: dict[str, int], applies: dict,
+                       cites: list[str]) -> tuple[list[dict], list[dict], dict]:
     if not isinstance(expect, dict):
-        return {}, {}
-    rfc = _rfc(probs, _table(expect.get("rfc")), steps, labels)
+        return [], [], {"steps": {}, "versions": []}
+    rfc = _rfc(probs, _list(expect.get("rfc")), steps, labels, applies, cites)
+    model = _model(probs, _list(expect.get("model")), steps, labels, applies, cites)
     api = _api(probs, _table(expect.get("api")), steps, labels)
     has_api = bool(api["steps"]) or any(v["steps"] for v in api["versions"])
-    has_rfc = any(rfc.get(k) for k in ("outcomes", "bytes", "must", "must_not"))
-    if not has_api and not has_rfc:
-        probs.add(("expect",), "states no expectation (outcomes, bytes, must, must_not or api "
-                  "steps)")
+    if not has_api and not rfc and not model:
+        probs.add(("expect",), "states no expectation (expect.rfc, expect.model or "
+                  "expect.api groups)")
     if has_api and "openssl" not in applies["api"]:
         probs.add(("expect", "api"), "api expectations apply only to api = \"openssl\" stacks "
                   "but applies.api excludes them")
-    return rfc, api
+    return rfc, model, api

@@ -8,19 +8,21 @@ one (docs/case-format.md, "Probing a black box").
 
 Contract: `check_probe(probs, table, peer, rfc, applies)` records every
 problem of the table in `probs` and returns its normal form
-  {"why": str, "tls": (versions...), "roles": (roles...),
-   "must": [pattern], "must_not": [pattern], "peer_expects_ok": bool}
+  {"why": str, "tls": (versions...), "roles": (roles...), "rfc": [group]}
 `roles` are the ENDPOINT's TLS roles (`--connect` probes a server,
-`--listen` a client). `must`, `must_not` and `peer_expects_ok` are what a
-probe cell checks: the table's own when it has the key (a black box may do
-what the scripted SUT never does, so a probe may state its checks afresh),
-else the case's [expect.rfc] ones. Patterns are left as written (harness.spec.patterns). It reads
-no file and starts no process.
+`--listen` a client). `rfc` are the check groups a probe cell evaluates, in
+the form of harness.spec.expectations with only wire checks (must, must_not,
+peer_expects): the table's own [[probe.rfc]] groups when it has them (a
+black box may do what the scripted SUT never does, so a probe may state its
+checks afresh), else the wire parts of the case's [[expect.rfc]] groups.
+Patterns are left as written (harness.spec.patterns). It reads no file and
+starts no process.
 """
 from __future__ import annotations
 
 from harness.spec.expectations import check_event_pattern
 from harness.base.problems import Problems
+from harness.spec import rules
 
 # An endpoint has no marker pipe and the peer gets one connection.
 BLACKBOX_UNUSABLE = ("signal_sut", "wait_marker", "next_connection")
@@ -37,13 +39,30 @@ def _narrowing(probs: Problems, table: dict, key: str, applies: dict) -> tuple[s
     return tuple(v for v in allowed if v in chosen)
 
 
-def _patterns(probs: Problems, table: dict, key: str, rfc: dict) -> list:
-    if key not in table:
-        return list(rfc.get(key) or [])
-    pats = table[key] if isinstance(table[key], list) else []
-    for i, pat in enumerate(pats):
-        check_event_pattern(probs, ("probe", key, i), pat)
-    return pats
+def _groups(probs: Problems, table: dict, rfc: list[dict], applies: dict) -> list[dict]:
+    """The probe's own wire groups, else the wire parts of the case's rfc
+    groups (outcomes and byte counts need the endpoint's steps)."""
+    if "rfc" not in table:
+        return [{**g, "outcomes": {}, "bytes": {}} for g in rfc
+                if g["must"] or g["must_not"] or g["peer_expects"]]
+    out = []
+    for i, group in enumerate(table["rfc"] if isinstance(table["rfc"], list) else []):
+        rule = rules.RULES.get(group.get("rule")) if isinstance(group, dict) else None
+        if rule is None:
+            continue
+        wanted = group.get("tls") if isinstance(group.get("tls"), list) else list(rule.tls)
+        path = ("probe", "rfc", i)
+        for key in ("must", "must_not"):
+            for j, pat in enumerate(group.get(key) if isinstance(group.get(key), list) else []):
+                check_event_pattern(probs, path + (key, j), pat)
+        out.append({"rule": rule.id, "severity": rule.severity,
+                    "tls": tuple(v for v in rule.tls if v in wanted and v in applies["tls"]),
+                    "outcomes": {}, "bytes": {},
+                    "must": list(group.get("must") or []),
+                    "must_not": list(group.get("must_not") or []),
+                    "peer_expects": tuple(group.get("peer_expects") or ()),
+                    "note": str(group.get("note", "")).strip()})
+    return out
 
 
 def _peer_usable(probs: Problems, peer: dict) -> None:
@@ -54,19 +73,17 @@ def _peer_usable(probs: Problems, peer: dict) -> None:
                       "has a [probe] table")
 
 
-def check_probe(probs: Problems, table: object, peer: dict, rfc: dict,
+def check_probe(probs: Problems, table: object, peer: dict, rfc: list[dict],
                 applies: dict) -> dict | None:
     if not isinstance(table, dict):
         return None
-    peer_ok = table.get("peer_expects_ok", rfc.get("peer_expects_ok", True))
     out = {"why": str(table.get("why", "")).strip(),
            "tls": _narrowing(probs, table, "tls", applies),
            "roles": _narrowing(probs, table, "roles", applies),
-           "must": _patterns(probs, table, "must", rfc),
-           "must_not": _patterns(probs, table, "must_not", rfc),
-           "peer_expects_ok": peer_ok is not False}
+           "rfc": _groups(probs, table, rfc, applies)}
     _peer_usable(probs, peer if isinstance(peer, dict) else {})
-    if not out["must"] and not out["must_not"]:
-        probs.add(("probe",), "leaves no wire check: give must or must_not here or in "
-                  "[expect.rfc] (outcomes and api checks need the endpoint's steps)")
+    if not out["rfc"]:
+        probs.add(("probe",), "leaves no wire check: give [[probe.rfc]] groups with must, "
+                  "must_not or peer_expects, or such groups in [[expect.rfc]] (outcomes and "
+                  "api checks need the endpoint's steps)")
     return out

@@ -32,7 +32,7 @@ from pathlib import Path
 from harness.base import vocabulary as V
 from harness.base.paths import SCHEMAS_DIR
 from harness.base.problems import Problems
-from harness.spec import catalogue
+from harness.spec import catalogue, rules
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 BASE_URI = "https://tlsclose.invalid/schemas/"
@@ -265,8 +265,9 @@ def _api_fields() -> dict:
                                      "x-message": "names no api field"}}
 
 
-def _expect() -> dict:
-    rfc = table({
+def _group_common() -> dict:
+    """What a check group of either level may hold (docs/case-format.md)."""
+    return {
         "outcomes": {"type": "object", "x-what": "a table of label = outcome",
                      "additionalProperties": _outcome_pattern()},
         "bytes": {"type": "object", "x-what": "a table of label = byte count",
@@ -275,26 +276,56 @@ def _expect() -> dict:
                  "x-what": "an array of event patterns"},
         "must_not": {"type": "array", "items": {"$ref": "#/$defs/event_must_not"},
                      "x-what": "an array of event patterns"},
-        "peer_expects_ok": boolean(),
-    })
+        "peer_expects": string_list(V.PEER_EXPECTS + tuple(V.PEER_ACTIONS)),
+        "tls": string_list(V.TLS_VERSIONS),
+        "note": text(),
+    }
+
+
+def _rfc_group() -> dict:
+    return table({"rule": enum(rules.RULES, "unknown rule {value!r} (rules: {allowed})"),
+                  **_group_common()}, ("rule",), what="a table ([[expect.rfc]])")
+
+
+def _model_group() -> dict:
+    flags = table({"sent": boolean(), "received": boolean()}, what="a table of flags")
+    wants = {"anyOf": [enum(("want_read", "want_write")),
+                       string_list(("want_read", "want_write"))],
+             "x-unknown": "must be want_read, want_write or a list of them"}
+    statements = string_list([s for s in catalogue.STATEMENTS if s.startswith("S")])
+    return table({"statements": statements,
+                  "flags": {"type": "object", "x-what": "a table of label = {sent, received}",
+                            "additionalProperties": flags},
+                  "wants": {"type": "object", "x-what": "a table of label = want",
+                            "additionalProperties": wants},
+                  **_group_common()}, ("statements",), what="a table ([[expect.model]])")
+
+
+def _expect() -> dict:
     version = table({"range": text(), "steps": {"$ref": "#/$defs/api_steps"}, "note": text()},
                     ("range", "steps"))
     api = table({"steps": {"$ref": "#/$defs/api_steps"},
                  "versions": {"type": "array", "items": version,
                               "x-what": "an array of tables"}})
-    return table({"rfc": rfc, "api": api})
+    return table({
+        "rfc": {"type": "array", "items": _rfc_group(),
+                "x-what": "an array of tables ([[expect.rfc]])"},
+        "model": {"type": "array", "items": _model_group(),
+                  "x-what": "an array of tables ([[expect.model]])"},
+        "api": api})
 
 
 def _probe() -> dict:
+    wire_group = table({"rule": enum(rules.RULES, "unknown rule {value!r} (rules: {allowed})"),
+                        **{k: v for k, v in _group_common().items()
+                           if k in ("must", "must_not", "peer_expects", "tls", "note")}},
+                       ("rule",), what="a table ([[probe.rfc]])")
     return table({
         "why": text(),
         "tls": string_list(),
         "roles": string_list(),
-        "must": {"type": "array", "items": {"$ref": "#/$defs/event_must"},
-                 "x-what": "an array of event patterns"},
-        "must_not": {"type": "array", "items": {"$ref": "#/$defs/event_must_not"},
-                     "x-what": "an array of event patterns"},
-        "peer_expects_ok": boolean(),
+        "rfc": {"type": "array", "items": wire_group,
+                "x-what": "an array of tables ([[probe.rfc]])"},
     }, ("why",))
 
 
@@ -339,13 +370,20 @@ def stack_schema() -> dict:
             "{allowed}", ", ".join(allowed))}
     known = table({
         "case": text(), "summary": text(), "evidence": text(),
-        "check": {"enum": ["rfc", "api"], "x-unknown": "must be \"rfc\" or \"api\""},
+        "level": enum(V.LEVELS, "must be one of {allowed}, not {value!r}"),
+        "severity": enum(V.SEVERITIES, "must be one of {allowed}, not {value!r}"),
+        "rule": enum(rules.RULES, "unknown rule {value!r} (rules: {allowed})"),
         "tls": one_or_list(V.TLS_VERSIONS), "io": one_or_list(V.IO_MODES),
         "role": one_or_list(V.ROLES), "versions": text()},
-        ("case", "summary", "evidence"))
+        ("case", "level", "summary", "evidence"))
     props = {
         "name": text(), "title": text(one_line=True),
         "api": {"enum": list(V.APIS), "x-unknown": f"must be one of {', '.join(V.APIS)}"},
+        "model": {"enum": list(V.MODELS), "x-unknown": f"must be one of {', '.join(V.MODELS)}",
+                  "description": "ssl_shutdown: the stack's API follows SSL_shutdown(3) and "
+                                 "model-level checks decide its verdicts; none: they are "
+                                 "recorded as differences (default: ssl_shutdown for api = "
+                                 "\"openssl\", else none)"},
         "command": string_list(nonempty=True),
         "prefix": string_list(nonempty=False),
         "env": {"type": "object", "x-what": "a table of strings",

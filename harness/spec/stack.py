@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from harness.spec import schema
+from harness.spec.rules import RULES
 from harness.base import versions
 from harness.base import vocabulary as V
 from harness.base.tomlfile import display_path, load_toml
@@ -25,6 +26,7 @@ from harness.base.tomlpos import line_of
 KNOWN_NARROWING = {"tls": V.TLS_VERSIONS, "io": V.IO_MODES, "role": V.ROLES}
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 PLACEHOLDERS = ("bin", "root")
+STACK_NAME_RE = re.compile(r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$")
 
 
 @dataclasses.dataclass
@@ -32,7 +34,9 @@ class Known:
     number: int                    # 1-based position among the [[known]] entries
     line: int                      # where the entry starts in the stack file
     case: str                      # case id or glob
-    check: str | None              # "rfc", "api" or None (both)
+    level: str                     # "rfc", "model" or "api": what it excuses
+    severity: str | None           # rfc: the severity of the violation it excuses
+    rule: str | None               # rfc, optional: only checks of this rule
     tls: tuple[str, ...] | None
     io: tuple[str, ...] | None
     role: tuple[str, ...] | None
@@ -49,8 +53,12 @@ class Known:
                 return False
         return self.versions is None or versions.in_range(version, self.versions)
 
-    def covers_check(self, level: str) -> bool:
-        return self.check is None or self.check == level
+    def covers_check(self, check: dict) -> bool:
+        if check.get("level") != self.level:
+            return False
+        if self.level == "rfc" and check.get("severity") != self.severity:
+            return False
+        return self.rule is None or check.get("rule") == self.rule
 
 
 @dataclasses.dataclass
@@ -58,6 +66,7 @@ class Stack:
     name: str
     title: str
     api: str
+    model: str                      # "ssl_shutdown" or "none" (vocabulary.MODELS)
     command: list[str]
     prefix: list[str]
     env: dict[str, str]
@@ -112,8 +121,21 @@ def _known(probs: Problems, i: int, entry: dict) -> Known:
             versions.parse_range(entry["versions"])
         except ValueError as exc:
             probs.add(path + ("versions",), str(exc))
+    level, rule = entry.get("level"), entry.get("rule")
+    if level == "rfc" and "severity" not in entry:
+        probs.add(path + ("severity",), "missing (required for level = \"rfc\": the severity "
+                  "of the violation it excuses)")
+    if level != "rfc":
+        for key in ("severity", "rule"):
+            if key in entry:
+                probs.add(path + (key,), "only for level = \"rfc\"")
+    if isinstance(rule, str) and rule in RULES and entry.get("severity") not in (
+            None, RULES[rule].severity):
+        probs.add(path + ("severity",), f"{entry.get('severity')!r} is not the severity of "
+                  f"{rule} ({RULES[rule].severity})")
     return Known(i + 1, line_of(probs.lines, path), str(entry.get("case", "")),
-                 entry.get("check"), narrow.get("tls"), narrow.get("io"), narrow.get("role"),
+                 str(level), entry.get("severity"), rule,
+                 narrow.get("tls"), narrow.get("io"), narrow.get("role"),
                  entry.get("versions"),
                  str(entry.get("summary", "")).strip(), str(entry.get("evidence", "")).strip())
 
@@ -140,7 +162,9 @@ def load_stack(path: Path, root: Path | None = None) -> Stack:
     known = [_known(probs, i, e) for i, e in enumerate(entries) if isinstance(e, dict)]
     probs.raise_if_any()
     caps = _capabilities(data)
-    return Stack(name=data["name"], title=data["title"].strip(), api=data["api"], command=command,
+    model = data.get("model", "ssl_shutdown" if data["api"] == "openssl" else "none")
+    return Stack(name=data["name"], title=data["title"].strip(), api=data["api"], model=model,
+                 command=command,
                  prefix=prefix, env=env, transport=data.get("transport", "fd"), tls=caps["tls"],
                  roles=caps["roles"], io=caps["io"], packages=_strings(data.get("packages")),
                  known=known, file=shown)
@@ -172,8 +196,11 @@ def stack_files(directory: Path) -> list[Path]:
     directory = Path(directory)
     if not directory.is_dir():
         return []
-    return sorted([*directory.glob("*.toml"), *directory.glob("*/*.toml")],
-                  key=lambda p: (p.stem, str(p)))
+    # A stack's name is lower-case words joined by '-'; other TOML files in a
+    # shim's folder (Cargo.toml) are its build's.
+    found = [p for p in [*directory.glob("*.toml"), *directory.glob("*/*.toml")]
+             if STACK_NAME_RE.match(p.stem)]
+    return sorted(found, key=lambda p: (p.stem, str(p)))
 
 
 def find_stack_file(name: str, dirs: list[Path]) -> Path | None:

@@ -1,0 +1,142 @@
+"""The RFC rules an `rfc`-level check can cite, each with its sentence, its
+key word and the severity of breaking it (docs/case-format.md, "Levels").
+
+A rule is one requirement of RFC 8446 (TLS 1.3), RFC 5246 (TLS 1.2) or
+RFC 9112 (HTTP/1.1 over TLS), for the TLS versions where that document says
+it; a rule of one version is never applied to the other. The quote is the
+document's own sentence (or the part of it that carries the requirement);
+`key` is the requirement's key word as the document writes it: MUST and
+SHOULD in capitals are RFC 2119 words, a lower-case "must"/"required" is the
+document's prose requirement. `severity` says how bad a violation is:
+
+- security: data loss or injection goes unnoticed — truncation (a FIN or a
+  reset) reported as a clean close, data after a closure alert delivered, a
+  session resumable after a fatal alert;
+- interop: the peer cannot tell how the connection ended or is refused — a
+  required alert missing or of the wrong kind, records after one's own
+  close_notify, malformed alerts accepted, legal alerts refused;
+- hygiene: a SHOULD not followed.
+
+`statements` are the catalogue ids (R1-R12, harness.spec.catalogue) a rule
+belongs to, for traceability. Contract: RULES maps id -> Rule; nothing here
+reads files or changes.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+SEVERITIES = ("security", "interop", "hygiene")
+KEYS = ("MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "must", "required")
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    id: str
+    tls: tuple[str, ...]          # the TLS versions the rule is a rule of
+    ref: str                      # "RFC 8446 §6.1"
+    key: str                      # the requirement's key word, as written
+    severity: str
+    quote: str                    # the document's sentence
+    statements: tuple[str, ...]   # R ids of the catalogue
+
+    def cite(self) -> str:
+        return f"{self.ref} ({self.key})"
+
+
+def _rule(id, tls, ref, key, severity, quote, statements) -> tuple[str, Rule]:
+    assert severity in SEVERITIES and key in KEYS, id
+    return id, Rule(id, tls, ref, key, severity, " ".join(quote.split()), statements)
+
+
+BOTH = ("1.2", "1.3")
+TLS12 = ("1.2",)
+TLS13 = ("1.3",)
+
+RULES: dict[str, Rule] = dict([
+    # -- closure: what a party sends ------------------------------------------------------
+    _rule("close-notify-before-closing-write", BOTH, "RFC 8446 §6.1, RFC 5246 §7.2.1", "MUST",
+          "interop", """Each party MUST send a "close_notify" alert before closing its write side
+          of the connection, unless it has already sent some error alert. (TLS 1.2: Unless some
+          other fatal alert has been transmitted, each party is required to send a close_notify
+          alert before closing the write side of the connection.)""", ("R1",)),
+    _rule("nothing-after-own-close-notify", BOTH, "RFC 8446 §6.1, RFC 5246 §7.2.1", "must",
+          "interop", """close_notify: This alert notifies the recipient that the sender will not
+          send any more messages on this connection.""", ("R1", "R3")),
+    _rule("tls12-answer-close-notify-at-once", TLS12, "RFC 5246 §7.2.1", "MUST", "interop",
+          """The other party MUST respond with a close_notify alert of its own and close down
+          the connection immediately, discarding any pending writes.""", ("R5",)),
+    _rule("tls13-user-canceled-followed-by-close-notify", TLS13, "RFC 8446 §6.1", "SHOULD",
+          "hygiene", """[user_canceled] This alert SHOULD be followed by a "close_notify".""",
+          ("R4",)),
+    _rule("tls13-alert-alone-in-its-record", TLS13, "RFC 8446 §5.1", "MUST NOT", "interop",
+          """Alert messages MUST NOT be fragmented across records, and multiple alert messages
+          MUST NOT be coalesced into a single TLSPlaintext record.""", ("R8",)),
+    _rule("fatal-alert-then-close", BOTH, "RFC 8446 §6.2, RFC 5246 §7.2.2", "MUST",
+          "interop", """Upon transmission or receipt of a fatal alert message, both parties
+          MUST immediately close the connection. (TLS 1.3: ... and MUST close the connection
+          without sending or receiving any additional data.)""", ("R10",)),
+    _rule("tls13-new-key-after-keyupdate", TLS13, "RFC 8446 §4.6.3", "MUST", "interop",
+          """[After sending a KeyUpdate] the sender MUST send all its traffic using the next
+          generation of keys.""", ("R11",)),
+    # -- closure: what a party makes of what it receives -----------------------------------
+    _rule("data-after-closure-alert-ignored", BOTH, "RFC 8446 §6.1, RFC 5246 §7.2.1", "MUST",
+          "security", """Any data received after a closure alert has been received MUST be
+          ignored. (TLS 1.2: Any data received after a closure alert is ignored.)""",
+          ("R2",)),
+    _rule("truncation-is-not-a-clean-close", BOTH, "RFC 8446 §6.1, RFC 5246 §7.2.1", "must",
+          "security", """The client and the server must share knowledge that the connection is
+          ending in order to avoid a truncation attack. (TLS 1.3: If a transport-level close is
+          received prior to a "close_notify", the receiver cannot know that all the data that
+          was sent has been received.)""", ("R7",)),
+    _rule("tls13-close-notify-is-end-of-data", TLS13, "RFC 8446 §6", "SHOULD", "hygiene",
+          """The "close_notify" alert is used to indicate orderly closure of one direction of
+          the connection. Upon receiving such an alert, the TLS implementation SHOULD indicate
+          end-of-data to the application.""", ("R3",)),
+    _rule("tls13-alert-level-ignored", TLS13, "RFC 8446 §6", "must", "interop",
+          """In TLS 1.3, the severity is implicit in the type of alert being sent, and the
+          "level" field can safely be ignored.""", ("R9",)),
+    _rule("tls13-closure-alerts-include-user-canceled", TLS13, "RFC 8446 §6.1", "MUST",
+          "security", """[Closure alerts: close_notify and user_canceled] Any data received
+          after a closure alert has been received MUST be ignored.""", ("R2", "R4")),
+    _rule("tls12-refused-warning-alert-answered-with-fatal-alert", TLS12, "RFC 5246 §7.2.2",
+          "SHOULD", "hygiene", """If an alert with a level of warning is sent and received,
+          generally the connection can continue normally. If the receiving party decides not to
+          proceed with the connection (...), it SHOULD send a fatal alert to terminate the
+          connection.""", ("R4",)),
+    _rule("tls12-fragmented-alert-is-legal", TLS12, "RFC 5246 §6.2.1", "must", "interop",
+          """Client message boundaries are not preserved in the record layer (i.e., multiple
+          client messages of the same ContentType MAY be coalesced into a single TLSPlaintext
+          record, or a single message MAY be fragmented across several records).""",
+          ("R8",)),
+    _rule("tls13-unparsable-alert-is-decode-error", TLS13, "RFC 8446 §6", "MUST", "interop",
+          """Peers which receive a message which cannot be parsed according to the syntax (e.g.,
+          have a length extending beyond the message boundary or contain an out-of-range length)
+          MUST terminate the connection with a "decode_error" alert. (§6.2: ... MUST send alert
+          X if it sends any alert.)""", ("R12",)),
+    _rule("tls13-unknown-alert-is-an-error", TLS13, "RFC 8446 §6", "MUST", "interop",
+          """Unknown Alert types MUST be treated as error alerts.""", ("R12",)),
+    _rule("tls13-error-alert-ends-data", TLS13, "RFC 8446 §6", "MUST NOT", "security",
+          """Upon receiving an error alert, the TLS implementation SHOULD indicate an error to
+          the application and MUST NOT allow any further data to be sent or received on the
+          connection.""", ("R10",)),
+    # -- sessions ----------------------------------------------------------------------------
+    _rule("tls12-no-resumption-after-fatal-alert", TLS12, "RFC 5246 §7.2.2", "MUST NOT",
+          "security", """Servers and clients MUST forget any session-identifiers, keys, and
+          secrets associated with a failed connection. Thus, any connection terminated with a
+          fatal alert MUST NOT be resumed.""", ("R10",)),
+    _rule("tls13-ticket-discarded-after-fatal-alert", TLS13, "RFC 8446 §6", "SHOULD",
+          "hygiene", """Servers and clients MUST forget the secret values and keys established
+          in failed connections, with the exception of the PSKs associated with session
+          tickets, which SHOULD be discarded if possible.""", ("R10",)),
+    # -- transport reuse ---------------------------------------------------------------------
+    _rule("end-of-data-after-close-notify-before-transport-reuse", BOTH,
+          "RFC 8446 §6.1, RFC 5246 §7.2.1", "MUST", "security",
+          """If the application protocol using TLS provides that any data may be carried over
+          the underlying transport after the TLS connection is closed, the TLS implementation
+          MUST receive a "close_notify" alert before indicating end-of-data to the application
+          layer.""", ("R6",)),
+])
+
+
+def rule_ids_for(statement: str) -> list[str]:
+    return [r.id for r in RULES.values() if statement in r.statements]
