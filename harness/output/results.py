@@ -27,7 +27,9 @@ from pathlib import Path
 
 from harness.base import files
 from harness.base.problems import ResultsError
+from harness.output import findings as F
 from harness.spec import catalogue
+from harness.spec.rules import RULES
 from harness.base import vocabulary as V
 
 FORMAT = 1
@@ -92,11 +94,16 @@ def summary(cells: list[dict]) -> dict:
     return out
 
 
-def exit_code(doc: dict) -> int:
+def exit_code(doc: dict, fail_on: str = "any") -> int:
+    """3 when a cell is broken; 1 when a FAIL reaches --fail-on (any: every
+    FAIL; security / interop: an unexcused rfc violation of at least that
+    severity); else 0. KNOWN never fails."""
     counts = summary(doc["cells"])
     if any(counts[v] for v in BROKEN):
         return EXIT_BROKEN
-    return EXIT_FAIL if counts["FAIL"] else 0
+    if fail_on == "any":
+        return EXIT_FAIL if counts["FAIL"] else 0
+    return EXIT_FAIL if F.fails(doc.get("findings") or F.findings(doc["cells"]), fail_on) else 0
 
 
 def file_digest(path: Path) -> str | None:
@@ -125,7 +132,7 @@ def case_entry(case, root: Path | None = None) -> dict:
 
 
 def stack_entry(stack, info) -> dict:
-    entry = {"title": stack.title, "api": stack.api, "file": stack.file,
+    entry = {"title": stack.title, "api": stack.api, "model": stack.model, "file": stack.file,
              "library": info.library if info else None,
              "available": bool(info.available) if info else False,
              "hint": info.hint if info and not info.available else ""}
@@ -141,9 +148,23 @@ def statements() -> dict:
             for sid, text in catalogue.STATEMENTS.items()}
 
 
+def rules_table() -> dict:
+    """The rules the run's rfc checks can cite, with their sentences."""
+    return {r.id: {"ref": r.ref, "key": r.key, "severity": r.severity, "quote": r.quote,
+                   "tls": list(r.tls), "statements": list(r.statements)}
+            for r in RULES.values()}
+
+
 def build(tool: dict, stacks: dict, cases: dict, cells: list[dict]) -> dict:
-    return {"format": FORMAT, "tool": tool, "statements": statements(), "stacks": stacks,
-            "cases": cases, "cells": cells, "summary": summary(cells)}
+    found = F.findings(cells)
+    match = F.model_match(cells)
+    for name, entry in stacks.items():
+        entry["headline"] = F.headline(name, entry.get("model", "none"),
+                                       [f for f in found if f["stack"] == name], match)
+        entry["model_match"] = match.get(name, {"checked": [], "differs": []})
+    return {"format": FORMAT, "tool": tool, "statements": statements(), "rules": rules_table(),
+            "stacks": stacks, "cases": cases, "findings": found, "cells": cells,
+            "summary": summary(cells)}
 
 
 def tool_entry(root: Path, started: str, duration_ms: float, argv: list[str],
@@ -325,20 +346,43 @@ def align_baseline(doc: dict, baseline: dict) -> dict:
     return dict(baseline, tool=tool, stacks={new: baseline["stacks"][old]}, cells=cells)
 
 
+def _finding_line(f: dict) -> str:
+    kind = f"{f['severity']}, {f['rule']} ({f['cite']})" if f["level"] == "rfc" else \
+        f"model {','.join(f['statements'] or [])}" if f["level"] == "model" else "api"
+    status = "KNOWN" if f["known"] else "FAIL"
+    what = f["what"].replace("\n", " ").strip()
+    what = what if len(what) <= 160 else what[:157] + "..."
+    return (f"  {status} {f['stack']}: [{kind}] {what} — {f['cells']} cell"
+            f"{'s' if f['cells'] != 1 else ''}; {f['command']}")
+
+
 def summary_lines(doc: dict, path: Path, limit: int = 15) -> list[str]:
-    """A one-screen summary: counts per stack and verdict, what did not pass."""
+    """A one-screen summary: findings first (unexcused, then the worst
+    KNOWN ones), each stack's headline, then the counts per verdict."""
     names = list(doc["stacks"]) or sorted({c["stack"] for c in doc["cells"]})
+    found = doc.get("findings") or []
+    lines = []
+    if found:
+        lines.append(f"findings ({len(found)}; worst first):")
+        lines += [_finding_line(f) for f in found[:limit]]
+        if len(found) > limit:
+            lines.append(f"  ... and {len(found) - limit} more (results.json \"findings\", "
+                         f"index.html)")
     width = max([len(n) for n in names] + [5])
-    lines = ["stack".ljust(width) + "".join(f"{v:>8}" for v in VERDICTS)]
+    for name in names:
+        head = doc["stacks"].get(name, {}).get("headline")
+        if head:
+            lines.append(f"{name.ljust(width)}  {head}")
+    lines.append("stack".ljust(width) + "".join(f"{v:>8}" for v in VERDICTS))
     for name in names:
         mine = [c for c in doc["cells"] if c["stack"] == name]
         counts = summary(mine)
         lines.append(name.ljust(width) + "".join(f"{counts[v]:>8}" for v in VERDICTS))
-    bad = [c for c in doc["cells"] if c["verdict"] in ("FAIL",) + BROKEN]
-    for c in bad[:limit]:
+    broken = [c for c in doc["cells"] if c["verdict"] in BROKEN]
+    for c in broken[:limit]:
         lines.append(f"{c['verdict']}: {c['id']}: {c['reason']}")
-    if len(bad) > limit:
-        lines.append(f"... and {len(bad) - limit} more not passing")
+    if len(broken) > limit:
+        lines.append(f"... and {len(broken) - limit} more ERROR/TIMEOUT/CRASH")
     unavailable = [n for n, s in doc["stacks"].items() if not s.get("available")]
     for name in unavailable:
         lines.append(f"note: stack {name} {doc['stacks'][name].get('hint') or 'unavailable'}")

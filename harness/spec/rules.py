@@ -40,7 +40,7 @@ class Rule:
     statements: tuple[str, ...]   # R ids of the catalogue
 
     def cite(self) -> str:
-        return f"{self.ref} ({self.key})"
+        return f"{self.ref}, {self.key}"
 
 
 def _rule(id, tls, ref, key, severity, quote, statements) -> tuple[str, Rule]:
