@@ -7,6 +7,7 @@ from pathlib import Path
 
 from harness.base.paths import ROOT
 from harness.output import results, writer
+from harness.output.findings import FAIL_ON
 from harness.spec.stack import DEFAULT_STACKS
 
 NAME = "merge"
@@ -18,14 +19,12 @@ def add_parser(sub):
     p = sub.add_parser(NAME, help=HELP, description=HELP)
     p.add_argument("inputs", type=Path, nargs="+")
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--fail-on", choices=FAIL_ON, default="any",
+                   help="what makes the exit status 1 (as `run --fail-on`)")
     return p
 
 
-def merge_files(inputs: list[Path], out: Path, argv: list[str]) -> int:
-    docs = [(str(p), results.load(p)) for p in inputs]
-    doc = results.merge(docs, argv, ROOT, DEFAULT_STACKS)
-    return writer.finish(doc, out, True)
-
-
 def run(args, argv: list[str]) -> int:
-    return merge_files(args.inputs, args.out, argv)
+    docs = [(str(p), results.load(p)) for p in args.inputs]
+    doc = results.merge(docs, argv, ROOT, DEFAULT_STACKS)
+    return writer.finish(doc, args.out, True, fail_on=args.fail_on)

@@ -16,6 +16,7 @@ from harness.base.paths import ROOT
 from harness.base.problems import UsageError
 from harness.commands import options
 from harness.output import results, writer
+from harness.output.findings import FAIL_ON
 from harness.run import runner, shard
 from harness.run.detect import detect
 from harness.run.matrix import Selection, expand
@@ -43,6 +44,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     run.add_argument("--deadline", type=options.seconds, metavar="SECONDS",
                      help="bound the whole run: cells still running then are cut short "
                           "(TIMEOUT), the results are marked incomplete, exit 3")
+    run.add_argument("--fail-on", choices=FAIL_ON, default="any",
+                     help="what makes the exit status 1: an unexcused rfc violation of "
+                          "severity security (or worse), interop (or worse), or any FAIL "
+                          "(default); KNOWN never fails")
     run.add_argument("--no-report", action="store_true",
                      help="results.json only (the ctest entries: the matrix job reports once)")
     run.add_argument("--shard", type=options.shard, metavar="K/N",
@@ -82,5 +87,6 @@ def run(args, argv: list[str]) -> int:
         tool["shard"] = part
     doc = results.build(tool, {s.name: results.stack_entry(s, infos[s.name]) for s in stacks},
                         {c.id: results.case_entry(c, ROOT) for c in cases}, outcome.results)
-    return writer.finish(doc, args.out, not args.no_report, outcome.interrupted)
+    return writer.finish(doc, args.out, not args.no_report, outcome.interrupted,
+                         args.fail_on)
 

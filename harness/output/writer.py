@@ -37,7 +37,8 @@ def write_outputs(doc: dict, out_dir: Path, report: bool = True) -> Path:
 EXIT_INTERRUPTED = 130
 
 
-def finish(doc: dict, out_dir: Path, report: bool, interrupted: bool = False) -> int:
+def finish(doc: dict, out_dir: Path, report: bool, interrupted: bool = False,
+           fail_on: str = "any") -> int:
     try:
         path = write_outputs(doc, out_dir, report)
     except ReportError as exc:
@@ -45,4 +46,4 @@ def finish(doc: dict, out_dir: Path, report: bool, interrupted: bool = False) ->
         print(f"tlsclose: {exc}", file=sys.stderr)
         return results.EXIT_BROKEN
     print("\n".join(results.summary_lines(doc, path)))
-    return EXIT_INTERRUPTED if interrupted else results.exit_code(doc)
+    return EXIT_INTERRUPTED if interrupted else results.exit_code(doc, fail_on)
