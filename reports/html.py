@@ -174,13 +174,15 @@ def context(results: dict, baseline: dict | None = None) -> dict:
     stacks_info = results.get("stacks") or {}
     per_stack = model.counts_by_stack(results)
     stacks = [dict(name=name, counts=c, **{k: (stacks_info.get(name) or {}).get(k, d) for k, d in
-               (("title", name), ("api", ""), ("library", ""), ("available", True), ("hint", ""))})
+               (("title", name), ("api", ""), ("model", ""), ("headline", ""), ("library", ""),
+                ("available", True), ("hint", ""))})
               for name, c in per_stack.items()]
     tool = results.get("tool") or {}
     return {
         "tool": tool, "started": _when(tool.get("started")), "stacks": stacks,
         "duration_ms": model.milliseconds(tool.get("duration_ms")),
         "totals": model.counts(results["cells"]), "ncells": len(results["cells"]),
+        "findings": results.get("findings") or [], "rules": results.get("rules") or {},
         "matrix": _matrix(results), "trace": traceability.build(results),
         "rosetta": rosetta.build(results),
         "changes": diff_mod.diff(results, baseline) if baseline is not None else None,
