@@ -16,6 +16,7 @@
 #include "jsonio.h"
 #include "shim_args.h"
 #include "shim_driver.h"
+#include "shim_mutant.h"
 #include "shim_output.h"
 #include "shim_steps.h"
 #include "step_script.h"
@@ -243,6 +244,13 @@ static int run(shim_run *r, const step_script *s, int64_t run_deadline)
 int shim_main(const shim_driver *driver, int argc, char **argv)
 {
     tc_ignore_sigpipe();
+    if (argc == 2 && strcmp(argv[1], "--mutants") == 0) {
+        shim_mutant_list();
+        return EXIT_OK;
+    }
+    driver = shim_mutant_wrap(driver);
+    if (!driver)
+        return end_run(TC_ERR_USAGE, 0, tc_err_msg());
     shim_args args;
     if (shim_args_parse(argc, argv, &args) < 0)
         return end_run(TC_ERR_USAGE, 0, tc_err_msg());
