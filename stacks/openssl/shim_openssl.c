@@ -39,6 +39,18 @@ static const char *ossl_library_version(void)
     return OpenSSL_version(OPENSSL_VERSION);
 }
 
+/* Persistent mode: OpenSSL's global initialisation (error strings, the
+ * default provider's algorithms) once in the server instead of once per
+ * cell. It creates no SSL_CTX, no session and no key: every cell builds
+ * its own context, so cells share nothing a cell could change. */
+static int ossl_preinit(void)
+{
+    if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS,
+                         NULL) != 1)
+        return tc_err_set(TC_ERR_LIBRARY, "OPENSSL_init_ssl failed");
+    return TC_OK;
+}
+
 static int ossl_init(const shim_config *cfg, void **ctx)
 {
     ossl_ctx *x = calloc(1, sizeof *x);
@@ -283,6 +295,7 @@ static const shim_driver ossl_driver = {
 #endif
     .api = "openssl",
     .library_version = ossl_library_version,
+    .preinit = ossl_preinit,
     .init = ossl_init,
     .deinit = ossl_deinit,
     .session_new = ossl_session_new,
