@@ -178,7 +178,7 @@ static void run_cell(const tc_serve_ops *ops, const request *r)
     fflush(stderr);
     *end_printed = 0;
     if (ops->cell_start)
-        ops->cell_start(ops->ctx);
+        ops->cell_start(ops->ctx, &r->req);
     pid_t server = getpid();
     pid_t pid = fork();
     if (pid == 0)

@@ -47,8 +47,10 @@ typedef struct {
      * initialisation, so that no cell pays for it. Never per-cell state. */
     int (*preinit)(void *ctx);
     /* In the server, just before each fork (optional): e.g. a clock that
-     * the child and the server's own end line both count from. */
-    void (*cell_start)(void *ctx);
+     * the child and the server's own end line both count from, or reading
+     * the credentials the request names once for all cells. Nothing a cell
+     * could change. */
+    void (*cell_start)(void *ctx, const tc_serve_request *req);
     /* In the child: runs the cell and returns its exit code. The cell's end
      * line is printed with tc_serve_end_fields and tc_serve_end_printed. */
     int (*run_cell)(void *ctx, const tc_serve_request *req);

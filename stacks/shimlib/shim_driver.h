@@ -82,6 +82,11 @@ typedef struct {
      * first cell is forked: the library's own global initialisation, never
      * anything a cell could change (no context, no session, no key). */
     int (*preinit)(void);
+    /* Persistent mode, optional: called in the server before a cell is
+     * forked, with that cell's configuration: a parsed copy of the
+     * credentials a server cell will load may be kept here (and only that:
+     * docs/shim-protocol.md "Persistent mode", isolation). */
+    void (*preload)(const shim_config *cfg);
 
     /* Once per run (per cell in persistent mode, in the cell's process):
      * contexts, credentials, session caches. */

@@ -279,6 +279,17 @@ static int serve_preinit(void *ctx)
     return driver->preinit ? driver->preinit() : TC_OK;
 }
 
+/* The cell parses its args again (and reports a bad one): this parse only
+ * tells the driver which credentials a server cell will load. */
+static void serve_cell_start(void *ctx, const tc_serve_request *req)
+{
+    const shim_driver *driver = ctx;
+    shim_args args;
+    if (driver->preload && shim_args_parse_cell(req->argc, req->argv, &args) == TC_OK &&
+        args.cfg.server)
+        driver->preload(&args.cfg);
+}
+
 static int serve_cell(void *ctx, const tc_serve_request *req)
 {
     shim_args args;
@@ -300,6 +311,7 @@ static int serve(const shim_driver *driver, const char *program)
         .program = program,
         .ctx = (void *)driver,
         .preinit = serve_preinit,
+        .cell_start = serve_cell_start,
         .run_cell = serve_cell,
         .server_end = serve_end,
     };
