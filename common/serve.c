@@ -116,11 +116,12 @@ static int parse_request(const char *line, const char *program, request *r)
         return rc;
     if (is_stray_marker(r->root))
         return 1;
-    rc = tc_json_only_keys(r->root, "request", keys);
     json_object *v = NULL;
-    if (rc == TC_OK && json_object_object_get_ex(r->root, "cell", &v) &&
-        json_object_is_type(v, json_type_string))
+    /* The cell first: even a request with another problem names its cell. */
+    if (json_object_is_type(r->root, json_type_object) &&
+        json_object_object_get_ex(r->root, "cell", &v) && json_object_is_type(v, json_type_string))
         r->req.cell = json_object_get_string(v);
+    rc = tc_json_only_keys(r->root, "request", keys);
     if (rc == TC_OK && !r->req.cell)
         rc = tc_err_set(TC_ERR_USAGE, "request: field 'cell': a string is required");
     if (rc == TC_OK)
