@@ -80,7 +80,9 @@ typedef struct {
 
     /* Persistent mode (--serve), optional: once per server, before the
      * first cell is forked: the library's own global initialisation, never
-     * anything a cell could change (no context, no session, no key). */
+     * anything a cell could change (no context, no session, no key), and
+     * nothing that must not cross a fork (a library whose state a forked
+     * child may not use, NSS for one, initialises in init, per cell). */
     int (*preinit)(void);
     /* Persistent mode, optional: called in the server before a cell is
      * forked, with that cell's configuration: a parsed copy of the

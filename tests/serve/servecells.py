@@ -81,7 +81,9 @@ class Server:
         nl = self._out.find(b"\n")
         if nl < 0:
             return None
-        raw = bytes(self._out[:nl])
+        # Decoded as the harness decodes (harness/cell.py): a shim's "got"
+        # may hold bytes that are not UTF-8.
+        raw = bytes(self._out[:nl]).decode("utf-8", "replace")
         del self._out[:nl + 1]
         try:
             obj = json.loads(raw)
