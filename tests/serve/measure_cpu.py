@@ -49,7 +49,7 @@ ROOT = HERE.parents[1]
 
 def shim_command(name: str, bin_dir: pathlib.Path) -> list[str]:
     if name == "python":
-        return ["/usr/bin/python3", str(ROOT / "stacks/python/shim_python.py"),
+        return ["/usr/bin/python3", str(next(ROOT.glob("stacks/*/shim_python.py"))),
                 "--suppress-ragged-eofs", "false"]
     return [str(bin_dir / f"tlsclose-shim-{name}")]
 
