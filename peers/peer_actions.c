@@ -265,7 +265,9 @@ static int exec_stop_reading(peer_run *r, const peer_action *a, int64_t deadline
 static int exec_signal_sut(peer_run *r, const peer_action *a, int64_t deadline)
 {
     (void)deadline;
-    int rc = tc_marker_send(&r->markers, a->marker);
+    /* In-band (persistent mode) the transcript's marker event is the marker
+     * itself: the harness forwards that line. */
+    int rc = r->markers.inband ? TC_OK : tc_marker_send(&r->markers, a->marker);
     if (rc == TC_OK)
         tr_marker("sent", a->marker);
     else if (rc != TC_ERR_USAGE)

@@ -34,7 +34,8 @@ def test_version_line(runner):
     proc = runner.shim_alone(["--version"])
     assert proc.returncode == 0, proc
     (line,) = lines_of(proc)
-    assert set(line) == {"shim", "library", "api"} and line["shim"] == "openssl", line
+    assert set(line) == {"shim", "library", "api", "serve"} and line["shim"] == "openssl", line
+    assert line["serve"] is True, line
     assert line["api"] == "openssl" and line["library"].startswith("OpenSSL 3."), line
 
 

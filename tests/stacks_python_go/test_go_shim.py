@@ -40,7 +40,8 @@ def run_shim(shim, args, script=None, tmp_path=None):
 
 def test_version(go_shim):
     rc, lines = run_shim(go_shim, ["--version"])
-    assert rc == 0 and lines == [{"shim": "go", "library": lines[0]["library"], "api": "native"}]
+    assert rc == 0 and lines == [{"shim": "go", "library": lines[0]["library"], "api": "native",
+                                  "serve": True}]
     assert lines[0]["library"].startswith("Go 1.") and lines[0]["library"].endswith("crypto/tls")
 
 
