@@ -36,6 +36,8 @@ COMMANDS = {
               "merge the results.json files of one run (ctest entries, shards) into one"),
     "probe": ("harness.commands.probe",
               "black-box mode: the mock peer against a running endpoint; wire checks only"),
+    "mutate": ("harness.commands.mutate",
+               "mutation self-test: which case catches which broken variant of the reference"),
     "bench": ("harness.commands.bench",
               "the performance benchmark: the floor, cells against it, the matrix"),
 }

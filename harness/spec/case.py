@@ -43,6 +43,7 @@ class Case:
     expect_api: dict
     labels: dict[str, int]          # label -> 1-based step number
     probe: dict | None = None       # [probe] in normal form (harness.spec.probe_spec), or None
+    unproven: str | None = None     # why no broken variant can make this case fail
 
     def sut_script(self) -> list[dict]:
         """The steps as the shim gets them: harness-only keys removed."""
@@ -152,4 +153,5 @@ def load_case(path: Path, root: Path | None = None) -> Case:
     return Case(id=data["id"], title=data["title"].strip(), cites=list(data["cites"]),
                 refs=list(data["refs"]), why=data["why"].strip(), file=shown, applies=applies,
                 peer=peer, cipher=cipher, steps=steps, deadline_ms=deadline, expect_rfc=rfc,
-                expect_model=model, expect_api=api, labels=labels, probe=probe)
+                expect_model=model, expect_api=api, labels=labels, probe=probe,
+                unproven=data["unproven"].strip() if "unproven" in data else None)

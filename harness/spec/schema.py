@@ -348,6 +348,7 @@ def case_schema() -> dict:
         "steps": steps,
         "expect": _expect(),
         "probe": _probe(),
+        "unproven": text(),
     }
     return {"$schema": DRAFT, "$id": BASE_URI + "case.schema.json",
             "title": "tlsclose case file (cases/ID.toml)",
