@@ -83,6 +83,12 @@ RULES: dict[str, Rule] = dict([
           "security", """Any data received after a closure alert has been received MUST be
           ignored. (TLS 1.2: Any data received after a closure alert is ignored.)""",
           ("R2",)),
+    # The same sentence, broken the other way: ignoring the data also means not refusing it
+    # with a fatal alert, which is a legal input refused (interop), not data delivered.
+    _rule("data-after-closure-alert-not-refused", BOTH, "RFC 8446 §6.1, RFC 5246 §7.2.1", "MUST",
+          "interop", """Any data received after a closure alert has been received MUST be
+          ignored. (TLS 1.2: Any data received after a closure alert is ignored.)""",
+          ("R2",)),
     _rule("truncation-is-not-a-clean-close", BOTH, "RFC 8446 §6.1, RFC 5246 §7.2.1", "must",
           "security", """The client and the server must share knowledge that the connection is
           ending in order to avoid a truncation attack. (TLS 1.3: If a transport-level close is
