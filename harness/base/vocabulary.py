@@ -59,7 +59,7 @@ STEP_HARNESS_ONLY = ("label",)
 
 # Normalized outcomes per op (shim protocol §5). {N} is a count, {CLASS} an
 # error class, {NAME} an alert or error name.
-_SHUTDOWN = ("sent", "complete", "want_read", "want_write", "error:{CLASS}")
+_SHUTDOWN = ("sent", "complete", "closed", "want_read", "want_write", "error:{CLASS}")
 OUTCOMES: dict[str, tuple[str, ...]] = {
     "handshake": ("ok", "want_read", "want_write", "error:{CLASS}"),
     "write": ("ok:{N}", "want_write", "want_read", "error:{CLASS}"),
