@@ -6,8 +6,8 @@ Writes OUT/mutation.json and prints, per variant, the cases that caught it
 and the unproven cases (no variant makes them fail) with the reason the case
 gives. Exit status: 0 when at least --min-coverage of the cases are caught
 and every uncaught case says why (`unproven` in the case file), 1 otherwise,
-2 bad usage, 3 when cells broke (ERROR, TIMEOUT, CRASH) in the variants'
-runs.
+2 bad usage, 3 when cells broke (ERROR, CRASH) in the variants' runs. A
+cell that hangs under a variant (TIMEOUT) is listed, not counted as caught.
 """
 from __future__ import annotations
 
@@ -51,6 +51,10 @@ def _summary(doc: dict, path: Path) -> list[str]:
     for v in doc["variants"]:
         lines.append(f"  {v['mutant']:<34} caught by {len(v['caught_by']):>3} cases"
                      + ("" if v["caught_by"] else "  (NOT CAUGHT)"))
+    if doc.get("hung_cells"):
+        lines.append(f"{len(doc['hung_cells'])} cells hung under a variant (TIMEOUT, not a "
+                     f"catch): {', '.join(doc['hung_cells'][:3])}"
+                     + (" ..." if len(doc["hung_cells"]) > 3 else ""))
     for cid in doc["unproven"]:
         why = doc["cases"][cid]["unproven"]
         lines.append(f"unproven: {cid}: " + (why or "says nothing about why (add `unproven`)"))
@@ -79,8 +83,11 @@ def run(args, argv: list[str]) -> int:
     doc = mutation.tally(cases, variants, outcome.results, REFERENCE)
     doc["corpus"] = results.corpus_digest(corpus.case_files(args.cases_dir))
     doc["duration_s"] = round(time.monotonic() - t0, 1)
+    # A variant that makes a cell hang is seen, but not by a check: the cell
+    # ran out its deadline. ERROR and CRASH are the harness's or the shim's.
+    doc["hung_cells"] = [c["id"] for c in outcome.results if c["verdict"] == "TIMEOUT"]
     doc["broken_cells"] = [{"id": c["id"], "verdict": c["verdict"], "reason": c["reason"]}
-                           for c in outcome.results if c["verdict"] in results.BROKEN]
+                           for c in outcome.results if c["verdict"] in ("ERROR", "CRASH")]
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "mutation.json"
     write_atomic(path, (json.dumps(doc, indent=1) + "\n").encode())
@@ -88,7 +95,7 @@ def run(args, argv: list[str]) -> int:
     if outcome.interrupted:
         return 130
     if doc["broken_cells"]:
-        print(f"tlsclose mutate: {len(doc['broken_cells'])} cells broke (ERROR, TIMEOUT or "
+        print(f"tlsclose mutate: {len(doc['broken_cells'])} cells broke (ERROR or "
               f"CRASH), e.g. {doc['broken_cells'][0]['id']}: {doc['broken_cells'][0]['reason']}",
               file=sys.stderr)
         return results.EXIT_BROKEN
