@@ -38,6 +38,8 @@ COMMANDS = {
               "black-box mode: the mock peer against a running endpoint; wire checks only"),
     "mutate": ("harness.commands.mutate",
                "mutation self-test: which case catches which broken variant of the reference"),
+    "daemon": ("harness.commands.daemon",
+               "a warm harness for the ctest entries (daemon start|stop --socket PATH)"),
     "bench": ("harness.commands.bench",
               "the performance benchmark: the floor, cells against it, the matrix"),
 }
