@@ -5,9 +5,9 @@ A rule is one requirement of RFC 8446 (TLS 1.3), RFC 5246 (TLS 1.2) or
 RFC 9112 (HTTP/1.1 over TLS), for the TLS versions where that document says
 it; a rule of one version is never applied to the other. The quote is the
 document's own sentence (or the part of it that carries the requirement);
-`key` is the requirement's key word as the document writes it: MUST and
-SHOULD in capitals are RFC 2119 words, a lower-case "must"/"required" is the
-document's prose requirement. `severity` says how bad a violation is:
+`key` is the requirement's key word as the document writes it: MUST, SHALL
+and SHOULD in capitals are RFC 2119 words (SHALL means MUST), a lower-case
+"must"/"required" is the document's prose requirement. `severity` says how bad a violation is:
 
 - security: data loss or injection goes unnoticed — truncation (a FIN or a
   reset) reported as a clean close, data after a closure alert delivered, a
@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 
 SEVERITIES = ("security", "interop", "hygiene")
-KEYS = ("MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "must", "required")
+KEYS = ("MUST", "MUST NOT", "SHALL", "SHOULD", "SHOULD NOT", "must", "required")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,10 +75,13 @@ RULES: dict[str, Rule] = dict([
           "interop", """Upon transmission or receipt of a fatal alert message, both parties
           MUST immediately close the connection. (TLS 1.3: ... and MUST close the connection
           without sending or receiving any additional data.)""", ("R10",)),
-    _rule("tls13-new-key-after-keyupdate", TLS13, "RFC 8446 §4.6.3", "MUST", "interop",
-          """[After sending a KeyUpdate] the sender MUST send all its traffic using the next
-          generation of keys.""", ("R11",)),
+    _rule("tls13-new-key-after-keyupdate", TLS13, "RFC 8446 §4.6.3", "SHALL", "interop",
+          """After sending a KeyUpdate message, the sender SHALL send all its traffic using the
+          next generation of keys, computed as described in Section 7.2.""", ("R11",)),
     # -- closure: what a party makes of what it receives -----------------------------------
+    _rule("tls13-receiver-updates-keys", TLS13, "RFC 8446 §4.6.3", "MUST", "interop",
+          """Upon receiving a KeyUpdate, the receiver MUST update its receiving keys.""",
+          ("R11",)),
     _rule("data-after-closure-alert-ignored", BOTH, "RFC 8446 §6.1, RFC 5246 §7.2.1", "MUST",
           "security", """Any data received after a closure alert has been received MUST be
           ignored. (TLS 1.2: Any data received after a closure alert is ignored.)""",
