@@ -72,9 +72,10 @@ RULES: dict[str, Rule] = dict([
           """Alert messages MUST NOT be fragmented across records, and multiple alert messages
           MUST NOT be coalesced into a single TLSPlaintext record.""", ("R8",)),
     _rule("fatal-alert-then-close", BOTH, "RFC 8446 §6.2, RFC 5246 §7.2.2", "MUST",
-          "interop", """Upon transmission or receipt of a fatal alert message, both parties
-          MUST immediately close the connection. (TLS 1.3: ... and MUST close the connection
-          without sending or receiving any additional data.)""", ("R10",)),
+          "interop", """Upon transmission or receipt of a fatal alert message, both parties MUST
+          immediately close the connection. (TLS 1.2, without the key word: Upon transmission or
+          receipt of a fatal alert message, both parties immediately close the connection.)""",
+          ("R10",)),
     _rule("tls13-new-key-after-keyupdate", TLS13, "RFC 8446 §4.6.3", "SHALL", "interop",
           """After sending a KeyUpdate message, the sender SHALL send all its traffic using the
           next generation of keys, computed as described in Section 7.2.""", ("R11",)),
@@ -104,9 +105,6 @@ RULES: dict[str, Rule] = dict([
     _rule("tls13-alert-level-ignored", TLS13, "RFC 8446 §6", "must", "interop",
           """In TLS 1.3, the severity is implicit in the type of alert being sent, and the
           "level" field can safely be ignored.""", ("R9",)),
-    _rule("tls13-closure-alerts-include-user-canceled", TLS13, "RFC 8446 §6.1", "MUST",
-          "security", """[Closure alerts: close_notify and user_canceled] Any data received
-          after a closure alert has been received MUST be ignored.""", ("R2", "R4")),
     _rule("tls12-refused-warning-alert-answered-with-fatal-alert", TLS12, "RFC 5246 §7.2.2",
           "SHOULD", "hygiene", """If an alert with a level of warning is sent and received,
           generally the connection can continue normally. If the receiving party decides not to
