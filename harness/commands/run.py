@@ -43,6 +43,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     run.add_argument("--deadline", type=options.seconds, metavar="SECONDS",
                      help="bound the whole run: cells still running then are cut short "
                           "(TIMEOUT), the results are marked incomplete, exit 3")
+    run.add_argument("--mode", choices=runner.MODES, default="persistent",
+                     help="persistent (default): cells run through long-lived shim and peer "
+                          "servers where the shim supports it; per-process: two processes "
+                          "per cell")
     run.add_argument("--no-report", action="store_true",
                      help="results.json only (the ctest entries: the matrix job reports once)")
     run.add_argument("--shard", type=options.shard, metavar="K/N",
@@ -74,7 +78,7 @@ def run(args, argv: list[str]) -> int:
         part = shard.describe([c.id for c in cells], *args.shard)
         cells = [cells[i] for i in shard.select([c.id for c in cells], *args.shard)]
     outcome = runner.run_cells(cells, env, infos, args.jobs, runner.Progress(len(cells)),
-                               args.deadline)
+                               args.deadline, args.mode)
     tool = results.tool_entry(ROOT, started, (time.monotonic() - t0) * 1000, argv,
                               outcome.incomplete)
     tool["corpus"] = results.corpus_digest(corpus.case_files(args.cases_dir))
