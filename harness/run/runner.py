@@ -150,7 +150,7 @@ def _served(cell: Cell, env: Environment, stop: Stop, base_env: dict) -> cellrun
     return servers.run_served(
         peer, shim, cell.id, peer_argv(cell, env)[1:] + common, cell.case.peer,
         sut_argv(cell, env)[len(shim_argv):] + common, cell.case.sut_script(),
-        cell.case.deadline_ms, stop.cancel_fd)
+        cell.case.deadline_ms, stop.cancel_fd, cell.case.connections())
 
 
 def _execute(cell: Cell, env: Environment, stop: Stop, info: StackInfo | None) -> cellrun.CellRun:

@@ -26,6 +26,7 @@ import json
 import os
 import selectors
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -205,9 +206,25 @@ class _Cell:
         return True
 
 
+def _hang_up(port: int, connections: int) -> None:
+    """Once the shim's cell ended, the peer may still wait in accept() for a
+    connection the shim never opened (a skip decided before connecting, a
+    run that ended before `resume`). Per process, the shim's exit would have
+    closed those sockets and the peer would have seen their end at once; so
+    the harness opens and closes them here. A connection the peer never
+    accepts stays in its backlog and goes with its listener."""
+    for _ in range(connections):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            return
+
+
 def run_served(peer: Server, shim: Server, cell_id: str, peer_args: list[str],
                peer_script: object, shim_args: list[str], shim_script: object,
-               deadline_ms: int, cancel_fd: int | None = None) -> CellRun:
+               deadline_ms: int, cancel_fd: int | None = None,
+               connections: int = 1) -> CellRun:
     start = time.monotonic()
     hard = start + deadline_ms / 1000.0 + GRACE_S
     loop = _Cell(peer, shim, cell_id, cancel_fd)
@@ -220,6 +237,9 @@ def run_served(peer: Server, shim: Server, cell_id: str, peer_args: list[str],
             shim.send({"cell": cell_id, "args": shim_args + ["--connect",
                                                              f"127.0.0.1:{loop.port}"],
                        "script": shim_script})
+            loop.pump(lambda: loop.shim.end is not None, hard)
+            if loop.shim.end is not None and loop.peer.end is None:
+                _hang_up(loop.port, connections)
             loop.pump(lambda: loop.peer.end is not None and loop.shim.end is not None, hard)
         elif loop.peer.end is not None:
             loop.shim.end = {"end": "error", "exit": 4,
