@@ -206,6 +206,17 @@ class _Cell:
         return True
 
 
+def _died(side: _Side) -> bool:
+    """A server whose output ended is dying on its own (a crash): wait for it
+    briefly, so its own signal is what we report, not ours."""
+    if side.gone:
+        try:
+            side.server.proc.wait(timeout=GRACE_S)
+        except subprocess.TimeoutExpired:
+            return False
+    return side.server.proc.poll() is not None
+
+
 def _hang_up(port: int, connections: int) -> None:
     """Once the shim's cell ended, the peer may still wait in accept() for a
     connection the shim never opened (a skip decided before connecting, a
@@ -250,7 +261,7 @@ def run_served(peer: Server, shim: Server, cell_id: str, peer_args: list[str],
         loop.close()
     for name, side in (("peer", loop.peer), ("shim", loop.shim)):
         if side.end is None:
-            killed[name] = side.server.alive
+            killed[name] = not _died(side)
             side.server.kill()
     # The argv a reader needs: the server's, then the cell's request.
     return CellRun(loop.peer.result(peer.argv + peer_args, killed["peer"]),
