@@ -24,19 +24,24 @@ does not match). Editors ignore these keys.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 from harness.base import vocabulary as V
-from harness.base.paths import SCHEMAS_DIR
+from harness.base.paths import SCHEMAS_DIR, build_dir
 from harness.base.problems import Problems
 from harness.spec import catalogue
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 BASE_URI = "https://tlsclose.invalid/schemas/"
 NAMES = ("case", "stack")
+# A directory where documents that passed their schema are remembered;
+# default: BUILD/validated when there is a build tree, else none.
+CACHE_ENV = "TLSCLOSE_VALIDATION_CACHE"
 
 MARKER_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 HEX_PATTERN = r"^(\s*[0-9a-fA-F]{2})*\s*$"
@@ -452,8 +457,32 @@ def _leaves(errors) -> Iterable:
             yield error
 
 
+_SCHEMA_DIGESTS: dict[str, str] = {}
+
+
+def _cache_path(document: object, name: str) -> Path | None:
+    """Where a document that passed its schema is remembered: a file named
+    after the digests of the schema and of the document, under the build
+    tree. Validating again gives the same answer, so a document seen before
+    skips jsonschema (whose import alone costs more than a short run)."""
+    cache = os.environ.get(CACHE_ENV)
+    if not cache:
+        build = build_dir()
+        if not (build / "CMakeCache.txt").is_file():
+            return None
+        cache = str(build / "validated")
+    if name not in _SCHEMA_DIGESTS:
+        _SCHEMA_DIGESTS[name] = hashlib.sha256(rendered(name).encode()).hexdigest()
+    text = json.dumps(document, sort_keys=True, default=str)
+    digest = hashlib.sha256(f"{_SCHEMA_DIGESTS[name]}\0{text}".encode()).hexdigest()
+    return Path(cache) / f"{name}-{digest}"
+
+
 def validate(probs: Problems, document: object, name: str) -> bool:
     """Records the schema violations of document; True when there are none."""
+    remembered = _cache_path(document, name)
+    if remembered is not None and remembered.exists():
+        return True
     found = False
     seen: set = set()
     for error in _leaves(_validator(name).iter_errors(document)):
@@ -462,6 +491,12 @@ def validate(probs: Problems, document: object, name: str) -> bool:
                 seen.add((path, message))
                 probs.add(path, message)
                 found = True
+    if not found and remembered is not None:
+        try:
+            remembered.parent.mkdir(parents=True, exist_ok=True)
+            remembered.touch()
+        except OSError:
+            pass            # a read-only cache only costs time
     return not found
 
 
