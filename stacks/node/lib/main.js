@@ -19,6 +19,8 @@ const { Signal } = require('./wait');
 const { LineReader, PipeMarkers, InbandMarkers } = require('./markers');
 
 const SHIM = 'node';
+/* The serve request in progress, for an end line after a shim failure. */
+const current = { serve: false, cell: null };
 const API = 'native';
 
 function library() {
@@ -78,6 +80,7 @@ async function serveOne(line, reader) {
   try {
     const req = requestOf(line);
     cell = req.cell === undefined ? null : req.cell;
+    current.cell = cell;
     const a = args.parseRequest(req.args);
     writeLine(hello(a));
     const markers = new InbandMarkers(reader);
@@ -89,9 +92,11 @@ async function serveOne(line, reader) {
     result = { code: err.code, end: err.endLine() };
   }
   writeLine({ ...result.end, exit: result.code, cell });
+  current.cell = null;
 }
 
 async function serve() {
+  current.serve = true;
   const reader = new LineReader(process.stdin, new Signal());
   for (;;) {
     const line = await reader.next(Infinity);
@@ -117,4 +122,4 @@ async function main(argv) {
   return perProcess(a);
 }
 
-module.exports = { main };
+module.exports = { main, current };
