@@ -24,7 +24,7 @@
  */
 const { native, classify } = require('./outcome');
 const { STALL_TICK_MS } = require('./conn');
-const { Reset } = require('./protocol');
+const { until } = require('./wait');
 
 function stream(cell, rep) {
   const state = cell.cur ? cell.cur.streamState() : null;
@@ -360,7 +360,6 @@ async function stepPlaintextRead(cell, st, deadline, rep) {
   const want = Buffer.from(st.text);
   const parts = [];
   let got = 0;
-  const { until } = require('./wait');
   for (;;) {
     if (link.length) {
       const part = link.take(want.length - got);
@@ -411,4 +410,4 @@ const STEPS = {
 const NEEDS_TLS = new Set(['write', 'read', 'shutdown', 'session_resumable',
   'free_without_shutdown']);
 
-module.exports = { STEPS, NEEDS_TLS, Reset };
+module.exports = { STEPS, NEEDS_TLS };

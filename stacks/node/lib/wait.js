@@ -8,9 +8,8 @@
  * truthy value; it rejects with StepDeadline once the deadline (ms on the
  * now() clock) passes, or with whatever pred() throws. opts.tickMs
  * re-checks pred on a timer too, for kernel state no event reports.
- * turn() resolves after the callbacks already due have run (one pass of
- * the event loop's check phase); ticks() after the process.nextTick
- * callbacks queued so far, without a pass of the loop.
+ * ticks() resolves after the process.nextTick callbacks queued so far,
+ * without a pass of the event loop.
  * Never: leaves a timer or a waiter behind once it settled.
  */
 const { now, StepDeadline } = require('./protocol');
@@ -76,10 +75,6 @@ function until(signal, pred, deadline, opts = {}) {
   });
 }
 
-function turn() {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 /* Resolves once the callbacks already queued with process.nextTick ran
  * (twice, for a callback that queues one more), without letting the event
  * loop take in new input. */
@@ -88,4 +83,4 @@ async function ticks() {
   await new Promise((resolve) => process.nextTick(resolve));
 }
 
-module.exports = { Signal, until, turn, ticks };
+module.exports = { Signal, until, ticks };
