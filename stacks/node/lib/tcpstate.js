@@ -23,7 +23,6 @@
 const fs = require('fs');
 
 const ESTABLISHED = 0x01;
-const CLOSE_WAIT = 0x08;
 const FIN_WAIT1 = 0x04;
 const FIN_WAIT2 = 0x05;
 const TIMER_RETRANSMIT = 1;
@@ -116,4 +115,4 @@ function probeEnd(sock) {
   }
 }
 
-module.exports = { probeEnd, portsOf, entry, kernelRefused, sendStalled, peerFinSeen, CLOSE_WAIT };
+module.exports = { probeEnd, portsOf, entry, kernelRefused, sendStalled, peerFinSeen };
