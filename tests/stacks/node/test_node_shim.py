@@ -463,7 +463,7 @@ def test_serve_cell_deadline_and_closed_marker_channel(progs):
 def test_shim_command_is_what_the_stack_file_runs():
     import tomllib
     from node_cells import ROOT
-    stack = tomllib.loads((ROOT / "stacks" / "node.toml").read_text())
+    stack = tomllib.loads((ROOT / "stacks" / "node" / "node.toml").read_text())
     assert stack["command"] == ["/usr/bin/node", "{root}/stacks/node/shim.js"]
     assert SHIM_CMD[1].endswith("stacks/node/shim.js")
     assert stack["io"] == ["nonblocking", "memory"] and stack["api"] == "native"
