@@ -15,7 +15,9 @@ started are TIMEOUT "not started", and `RunOutcome.deadline_passed` is set.
 Either way every child is killed and reaped before run_cells returns.
 `mode` "persistent" (the default) runs the cells of stacks whose shim
 supports it through per-worker servers (harness.run.servers); "per-process"
-starts a peer and a shim for every cell.
+starts a peer and a shim for every cell. `pool`: servers to use and keep
+(the daemon's, shared by its requests); by default the run has its own and
+reaps them at its end. `limiter` bounds the cells in flight across runs.
 """
 from __future__ import annotations
 
@@ -144,13 +146,18 @@ def _served(cell: Cell, env: Environment, stop: Stop, base_env: dict) -> cellrun
     """The cell through the worker's servers (docs/shim-protocol.md §10):
     the same programs and arguments, minus the per-process transport."""
     shim_argv = cell.stack.argv(env.bin_dir, env.root)
-    peer, shim = stop.pool.servers([str(env.peer)], cell.stack.name + repr(cell.stack.env),
-                                   shim_argv, base_env, {**base_env, **cell.stack.env})
-    common = ["--deadline-ms", str(cell.case.deadline_ms)]
-    return servers.run_served(
-        peer, shim, cell.id, peer_argv(cell, env)[1:] + common, cell.case.peer,
-        sut_argv(cell, env)[len(shim_argv):] + common, cell.case.sut_script(),
-        cell.case.deadline_ms, stop.cancel_fd, cell.case.connections())
+    slot = stop.pool.lease()
+    try:
+        peer, shim = stop.pool.servers(slot, [str(env.peer)],
+                                       cell.stack.name + repr(cell.stack.env), shim_argv,
+                                       base_env, {**base_env, **cell.stack.env})
+        common = ["--deadline-ms", str(cell.case.deadline_ms)]
+        return servers.run_served(
+            peer, shim, cell.id, peer_argv(cell, env)[1:] + common, cell.case.peer,
+            sut_argv(cell, env)[len(shim_argv):] + common, cell.case.sut_script(),
+            cell.case.deadline_ms, stop.cancel_fd, cell.case.connections())
+    finally:
+        stop.pool.give_back(slot)
 
 
 def _execute(cell: Cell, env: Environment, stop: Stop, info: StackInfo | None) -> cellrun.CellRun:
@@ -233,6 +240,14 @@ def _guarded(cell: Cell, *args) -> dict:
                                                   traceback.format_exc(limit=3)))
 
 
+def _limited(limiter: threading.Semaphore | None, cell: Cell, *args) -> dict:
+    """A cell within a bound shared by several runs (the daemon's)."""
+    if limiter is None:
+        return _guarded(cell, *args)
+    with limiter:
+        return _guarded(cell, *args)
+
+
 @contextlib.contextmanager
 def _signals_interrupt():
     """SIGTERM and SIGHUP end the run as Ctrl-C does (children killed and
@@ -279,11 +294,13 @@ def _not_started(cells: list[Cell], results: dict, deadline_s: float) -> None:
 
 def run_cells(cells: list[Cell], env: Environment, infos: dict[str, StackInfo], jobs: int,
               progress: Progress | None = None, deadline_s: float | None = None,
-              mode: str = "persistent") -> RunOutcome:
+              mode: str = "persistent", pool: servers.Pool | None = None,
+              limiter: threading.Semaphore | None = None) -> RunOutcome:
     setup = env.setup_problem() if any(not c.skip for c in cells) else None
     cancel_r, cancel_w = os.pipe()
+    own_pool = pool is None and mode == "persistent"
     stop = Stop(threading.Event(), cancel_r,
-                pool=servers.Pool() if mode == "persistent" else None)
+                pool=(servers.Pool() if own_pool else pool) if mode == "persistent" else None)
     results: dict[int, dict] = {}
     end = time.monotonic() + deadline_s if deadline_s is not None else None
     outcome = RunOutcome([])
@@ -292,8 +309,8 @@ def run_cells(cells: list[Cell], env: Environment, infos: dict[str, StackInfo], 
         futures: dict = {}
         try:
             for i, cell in enumerate(cells):
-                futures[pool.submit(_guarded, cell, env, infos.get(cell.stack.name), setup,
-                                    stop)] = i
+                futures[pool.submit(_limited, limiter, cell, env, infos.get(cell.stack.name),
+                                    setup, stop)] = i
             left = None if end is None else max(0.0, end - time.monotonic())
             for future in concurrent.futures.as_completed(futures, timeout=left):
                 results[futures[future]] = future.result()
@@ -309,7 +326,7 @@ def run_cells(cells: list[Cell], env: Environment, infos: dict[str, StackInfo], 
             outcome.deadline_passed = True
         finally:
             pool.shutdown(wait=True)
-            if stop.pool is not None:
+            if own_pool:
                 stop.pool.close()
             os.close(cancel_r)
             os.close(cancel_w)

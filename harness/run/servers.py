@@ -16,8 +16,9 @@ Contract:
   is a crash (its signal) or an exit without an end line; a cell whose end
   lines do not arrive by its deadline plus GRACE_S gets its servers killed
   (`killed`), and the pool starts new ones for the next cell.
-- `Pool` keeps, per worker thread, one peer server and one shim server per
-  stack; `Pool.servers(stack, ...)` returns live ones (restarting what died).
+- `Pool` keeps sets of servers, one peer server and one shim server per
+  stack in each; a cell leases a set (`lease`/`give_back`) and
+  `Pool.servers(slot, ...)` returns live ones (restarting what died).
 """
 from __future__ import annotations
 
@@ -270,30 +271,42 @@ def run_served(peer: Server, shim: Server, cell_id: str, peer_args: list[str],
 
 
 class Pool:
-    """Servers per worker thread; every one is reaped by close()."""
+    """Sets of servers (a peer and a shim per stack), one set per running
+    cell: a cell leases a set, uses it and gives it back, so a pool can
+    outlive one run (the daemon keeps one for every request) and never has
+    more sets than cells ran at once. close() reaps every server."""
 
     def __init__(self):
-        self.local = threading.local()
         self.lock = threading.Lock()
+        self.idle: list[dict[str, Server]] = []
         self.started: list[Server] = []
 
-    def _get(self, key: str, argv: list[str], env: dict | None) -> Server:
-        servers = self.local.__dict__.setdefault("servers", {})
-        server = servers.get(key)
+    def lease(self) -> dict[str, Server]:
+        with self.lock:
+            return self.idle.pop() if self.idle else {}
+
+    def give_back(self, slot: dict[str, Server]) -> None:
+        with self.lock:
+            self.idle.append(slot)
+
+    def _get(self, slot: dict[str, Server], key: str, argv: list[str],
+             env: dict | None) -> Server:
+        server = slot.get(key)
         if server is None or not server.alive:
             server = Server(argv, env)
-            servers[key] = server
+            slot[key] = server
             with self.lock:
                 self.started.append(server)
         return server
 
-    def servers(self, peer_argv: list[str], stack_key: str, shim_argv: list[str],
-                env: dict | None, shim_env: dict | None) -> tuple[Server, Server]:
-        return (self._get("peer", peer_argv, env), self._get("shim:" + stack_key, shim_argv,
-                                                               shim_env))
+    def servers(self, slot: dict[str, Server], peer_argv: list[str], stack_key: str,
+                shim_argv: list[str], env: dict | None,
+                shim_env: dict | None) -> tuple[Server, Server]:
+        return (self._get(slot, "peer", peer_argv, env),
+                self._get(slot, "shim:" + stack_key, shim_argv, shim_env))
 
     def close(self) -> None:
         with self.lock:
-            servers, self.started = self.started, []
+            servers, self.started, self.idle = self.started, [], []
         for server in servers:
             server.close()
