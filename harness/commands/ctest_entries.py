@@ -100,9 +100,9 @@ def _daemon_entries(root: Path, build: Path, python: str) -> list[str]:
         command = [python, str(root / "tlsclose"), "daemon", action, "--socket",
                    str(_socket(build)), "--log", str(build / "matrix" / "daemon.log")]
         lines += [
-            f"add_test(NAME {name} COMMAND {' '.join(_bracket(w) for w in command)}"
+            f"add_test(NAME {_bracket(name)} COMMAND {' '.join(_bracket(w) for w in command)}"
             f" WORKING_DIRECTORY {_bracket(str(root))})",
-            f"set_tests_properties({name} PROPERTIES TIMEOUT 60 LABELS conformance"
+            f"set_tests_properties({_bracket(name)} PROPERTIES TIMEOUT 60 LABELS conformance"
             f" FIXTURES_{role} {FIXTURE}"
             f" ENVIRONMENT {_bracket('TLSCLOSE_BUILD_DIR=' + str(build))}"
             f" ENVIRONMENT_MODIFICATION {_bracket(BYTECODE + str(build / 'pycache'))})",
