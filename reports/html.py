@@ -92,7 +92,7 @@ def _blob_cell(cell: dict) -> dict:
         "id": model.cell_id(cell), "case": cell["case"], "stack": cell["stack"],
         "tls": cell.get("tls"), "io": cell.get("io"), "role": cell.get("role"),
         "verdict": model.verdict_of(cell), "reason": cell.get("reason") or "",
-        "peer": cell.get("peer"), "ops": cell.get("ops") or [], "wire": _cap_wire(cell.get("wire") or []),
+        "ops": cell.get("ops") or [], "wire": _cap_wire(cell.get("wire") or []),
         "checks": cell.get("checks") or [], "duration_ms": cell.get("duration_ms"),
         "command": cell.get("command") or "", "notes": cell.get("notes") or [],
         "stderr": {k: str(v)[-STDERR_TAIL:] for k, v in stderr.items() if v}})

@@ -138,7 +138,8 @@ def assign(results: dict, cell: dict) -> tuple[str | None, int | None, str]:
     declared = _case_rosetta(results, cell["case"])
     if declared:
         return declared
-    derived = event_from_transcript(cell.get("wire") or [], cell.get("peer"))
+    peer = cell.get("peer") or ((results.get("cases") or {}).get(cell["case"]) or {}).get("peer")
+    derived = event_from_transcript(cell.get("wire") or [], peer)
     return derived, None, "transcript" if derived else ""
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from harness.base import files
 from harness.base.problems import ResultsError
 from harness.output import findings as F
+from harness.output.compact import compact_cell
 from harness.spec import catalogue
 from harness.spec.rules import RULES
 from harness.base import vocabulary as V
@@ -125,7 +126,7 @@ def case_entry(case, root: Path | None = None) -> dict:
     """root: where case.file is relative to; given, the entry carries the
     file's sha256 so that merging can tell two versions of a case apart."""
     entry = {"title": case.title, "cites": case.cites, "refs": case.refs, "why": case.why,
-             "file": case.file}
+             "file": case.file, "peer": case.peer}
     if root is not None:
         entry["sha256"] = file_digest(Path(root) / case.file)
     return entry
@@ -156,6 +157,7 @@ def rules_table() -> dict:
 
 
 def build(tool: dict, stacks: dict, cases: dict, cells: list[dict]) -> dict:
+    cells = [compact_cell(c) for c in cells]
     found = F.findings(cells)
     match = F.model_match(cells)
     for name, entry in stacks.items():
@@ -177,8 +179,16 @@ def tool_entry(root: Path, started: str, duration_ms: float, argv: list[str],
 def write(doc: dict, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "results.json"
-    files.write_atomic(path, (json.dumps(doc, indent=1) + "\n").encode())
+    # One line per cell: compact, yet a reader can still find a cell with grep.
+    files.write_atomic(path, _dumps(doc).encode())
     return path
+
+
+def _dumps(doc: dict) -> str:
+    head = {k: v for k, v in doc.items() if k != "cells"}
+    text = json.dumps(head, separators=(",", ":"))[:-1]
+    cells = ",\n".join(json.dumps(c, separators=(",", ":")) for c in doc["cells"])
+    return f'{text},"cells":[\n{cells}\n]}}\n'
 
 
 def load(path: Path) -> dict:
