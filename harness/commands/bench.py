@@ -40,11 +40,11 @@ from harness.spec import corpus
 from harness.base.paths import ROOT
 from harness.commands import options
 from harness.output import results
-from harness.run import runner
+from harness.run import measure, runner, servers
 from harness.run.matrix import Selection, expand
 from harness.base.problems import UsageError
 from harness.run.detect import detect
-from harness.spec.stack import select_stacks
+from harness.spec.stack import DEFAULT_STACKS, select_stacks
 
 FLOOR_PROGRAM = "tlsclose-floor"
 BENCH_CASE = "sut-closes-first-shutdown-returns-zero"
@@ -77,6 +77,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     bench.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                        help="ctest -j for the matrix (default: the number of cores)")
     bench.add_argument("--no-matrix", action="store_true", help="skip part (c)")
+    bench.add_argument("--stacks", default=",".join(DEFAULT_STACKS), metavar="NAMES",
+                       help="part (d): the stacks whose whole matrix is run and measured, "
+                            "comma-separated, or 'all' (default: the default stacks); "
+                            "'none' skips it")
     bench.add_argument("--check-targets", action="store_true",
                        help="exit 1 when a target is missed")
     bench.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
@@ -166,15 +170,17 @@ def cell_round(cell, env: runner.Environment, infos,
     seconds of the round (the children and this interpreter)."""
     walls, process = [], []
     cpu = _cpu_s(resource.RUSAGE_CHILDREN) + _cpu_s(resource.RUSAGE_SELF)
+    pool = servers.Pool()      # as `run` keeps its servers from cell to cell
     for _ in range(reps):
         start = time.perf_counter()
-        outcome = runner.run_cells([cell], env, infos, 1)
+        outcome = runner.run_cells([cell], env, infos, 1, pool=pool)
         walls.append((time.perf_counter() - start) * 1000)
         result = outcome.results[0]
         if result["verdict"] != "PASS":
             raise NotMeasured(f"the bench cell {cell.id} is {result['verdict']}, not PASS: "
                               f"{result['reason']}")
         process.append(result["duration_ms"])
+    pool.close()               # reaped: their CPU time is counted below
     cpu = _cpu_s(resource.RUSAGE_CHILDREN) + _cpu_s(resource.RUSAGE_SELF) - cpu
     return walls, process, cpu
 
@@ -285,6 +291,15 @@ def measure_matrix(build_dir: Path, jobs: int, regex: str | None) -> dict:
             "cells_run_per_s": round(cells["run"] / wall, 1) if wall > 0 else None}
 
 
+# -- (d) whole matrices per stack, in this process --------------------------------------
+
+def measure_stacks(env: runner.Environment, args) -> dict:
+    names = args.stacks.split(",") if args.stacks != "all" else ["all"]
+    stacks = select_stacks(names, [], args.stacks_dir, args.build_dir)
+    cases = corpus.load_cases(corpus.select_files(args.cases_dir, None), ROOT)
+    return measure.stack_matrices(cases, stacks, env, args.jobs)
+
+
 # -- verdict on the targets, output ---------------------------------------------------
 
 def judge_targets(doc: dict) -> dict:
@@ -338,6 +353,20 @@ def summary_lines(doc: dict, path: Path) -> list[str]:
             f"         CPU {m['cpu_s']:.2f} s in all, {m['cpu_s'] / doc['machine']['cores']:.2f} s "
             f"per core: the wall time of an idle machine can be no lower",
         ]
+    st = doc.get("stacks")
+    if st:
+        floor_cpu = f["cpu_ms_per_rep"]
+        lines.append(f"stacks   whole matrices: wall {st['wall_s']:.1f} s, CPU {st['cpu_s']:.1f} s, "
+                     f"cores idle {st['idle'] * 100:.0f} %")
+        for name, s in st["stacks"].items():
+            if not s["run"]:
+                lines.append(f"         {name:<18} no cell ran ({s['cells']} cells)")
+                continue
+            lines.append(f"         {name:<18} {s['run']:>4} cells run: CPU {s['cpu_ms_per_cell']:.1f} "
+                         f"ms/cell = {s['cpu_ms_per_cell'] / floor_cpu:.2f} x floor CPU; wall "
+                         f"median {s['wall_ms_median']:.1f} ms")
+        lines.append("         slowest: " + "; ".join(
+            f"{c['id']} {c['duration_ms'] / 1000:.2f} s" for c in st["slowest"][:10]))
     lines.append(f"written  {path}")
     return lines
 
@@ -358,6 +387,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         if not args.no_matrix:
             regex = f"^{BENCH_CASE}@" if args.quick else None
             doc["matrix"] = measure_matrix(env.build_dir, args.jobs, regex)
+        if args.stacks != "none":
+            doc["stacks"] = measure_stacks(env, args)
     except (NotMeasured, subprocess.TimeoutExpired) as exc:
         print(f"tlsclose bench: not measured: {exc}", file=sys.stderr)
         return EXIT_NOT_MEASURED
