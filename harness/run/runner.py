@@ -143,7 +143,7 @@ MODES = ("persistent", "per-process")
 
 
 def _served(cell: Cell, env: Environment, stop: Stop, base_env: dict) -> cellrun.CellRun:
-    """The cell through the worker's servers (docs/shim-protocol.md §10):
+    """The cell through the worker's servers (docs/shim-protocol.md §8):
     the same programs and arguments, minus the per-process transport."""
     shim_argv = cell.stack.argv(env.bin_dir, env.root)
     slot = stop.pool.lease()

@@ -1,5 +1,5 @@
 """Persistent mode: cells run through long-lived shim and peer servers
-(docs/shim-protocol.md §10, docs/peer.md "Persistent mode").
+(docs/shim-protocol.md §8, docs/peer.md "Persistent mode").
 
 Contract:
 - `Server(argv, env)` starts `argv + ["--serve"]` in a process group of its

@@ -70,7 +70,7 @@ C_SAMPLE = [
 SAMPLES = {
     "openssl": C_SAMPLE,
     # Not the plaintext case: GnuTLS's second gnutls_bye sends another
-    # close_notify (docs/shim-protocol.md §7), which the peer reads where it
+    # close_notify (stacks/gnutls/README.md), which the peer reads where it
     # expects plaintext: ciphertext under keys that differ in every run.
     "gnutls": [c for c in C_SAMPLE if c[0] != "plaintext-continues-after-bidirectional-close"],
     # Not the nonblocking cells: there wolfSSL's second shutdown returns at
