@@ -15,8 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness import prepare
-from harness.base.paths import ROOT
+from harness.base.paths import ROOT, build_dir
 from harness.output import results, writer
 from harness.spec.stack import DEFAULT_STACKS
 
@@ -33,7 +32,7 @@ def add_parser(sub):
 
 
 def run(args, argv: list[str]) -> int:
-    build_dir = prepare.BUILD
+    build_dir = str(build_dir())
     pieces_dir = os.path.join(build_dir, "matrix")
     for old in glob.glob(os.path.join(pieces_dir, "*", "results.json")):
         os.remove(old)  # a stale piece from an earlier run must not be merged

@@ -5,10 +5,10 @@ shim is built and tested."""
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 
-from harness import prepare
-from harness.base.paths import ROOT, STACKS_DIR
+from harness.base.paths import ROOT, STACKS_DIR, build_dir
 from harness.base.problems import InvalidInput
 from harness.spec.stack import load_stack, stack_files
 
@@ -36,5 +36,6 @@ def packages(args) -> list[str]:
 
 
 def run(args, argv: list[str]) -> int:
-    return subprocess.call(["ctest", "--test-dir", prepare.BUILD, "--output-on-failure",
-                            "-j", prepare.JOBS, "-LE", "stability|fuzz-long", *args.ctest_args])
+    return subprocess.call(["ctest", "--test-dir", str(build_dir()), "--output-on-failure",
+                            "-j", str(os.cpu_count() or 2), "-LE", "stability|fuzz-long",
+                            *args.ctest_args])
