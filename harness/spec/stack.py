@@ -25,7 +25,7 @@ from harness.base.tomlpos import line_of
 
 KNOWN_NARROWING = {"tls": V.TLS_VERSIONS, "io": V.IO_MODES, "role": V.ROLES}
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
-PLACEHOLDERS = ("bin", "root")
+PLACEHOLDERS = ("bin", "root", "stackdir")
 STACK_NAME_RE = re.compile(r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$")
 
 
@@ -77,10 +77,15 @@ class Stack:
     packages: list[str]
     known: list[Known]
     file: str
+    directory: Path = Path(".")     # the stack file's folder ({stackdir})
     source: str = "name"            # "name" (--stack) or "file" (--stack-file)
 
     def expand(self, words: list[str], bin_dir: Path, root: Path) -> list[str]:
-        return [w.replace("{bin}", str(bin_dir)).replace("{root}", str(root)) for w in words]
+        """{bin}: the build's programs; {root}: the tlsclose tree; {stackdir}:
+        the folder of the stack file itself (a stack outside the tree keeps
+        its shim beside its stack file)."""
+        return [w.replace("{bin}", str(bin_dir)).replace("{root}", str(root))
+                .replace("{stackdir}", str(self.directory)) for w in words]
 
     def argv(self, bin_dir: Path, root: Path) -> list[str]:
         return self.expand(self.prefix, bin_dir, root) + self.expand(self.command, bin_dir, root)
@@ -167,7 +172,7 @@ def load_stack(path: Path, root: Path | None = None) -> Stack:
                  command=command,
                  prefix=prefix, env=env, transport=data.get("transport", "fd"), tls=caps["tls"],
                  roles=caps["roles"], io=caps["io"], packages=_strings(data.get("packages")),
-                 known=known, file=shown)
+                 known=known, file=shown, directory=path.resolve().parent)
 
 
 DEFAULT_STACKS = ("openssl", "gnutls")
