@@ -139,7 +139,7 @@ def _matrix_row(cid, info, columns, by_slot, ios, roles) -> dict:
             "counts": {v: n for v, n in model.counts(c for _, c in members).items() if n},
             "grid": [[_sub(grid.get((io, role))) for role in roles] for io in ios]})
     return {"id": cid, "title": info.get("title", ""), "cites": list(info.get("cites") or []),
-            "slots": slots}
+            "proof": info.get("proof"), "slots": slots}
 
 
 def _sub(entry: tuple[int, dict] | None) -> dict | None:

@@ -40,7 +40,9 @@ def add_parser(sub):
     p.add_argument("--min-coverage", type=float, default=0.95,
                    help="the share of cases that must catch a variant (default 0.95)")
     p.add_argument("-j", "--jobs", type=int, default=runner.default_jobs())
-    p.add_argument("--out", type=Path, default=ROOT / "out" / "mutation")
+    p.add_argument("--out", type=Path, default=None,
+                   help="where mutation.json goes (default: BUILD/mutation, where `run` finds "
+                        "it to show each case's proof)")
     options.dirs(p, stacks=True)
     return p
 
@@ -88,8 +90,9 @@ def run(args, argv: list[str]) -> int:
     doc["hung_cells"] = [c["id"] for c in outcome.results if c["verdict"] == "TIMEOUT"]
     doc["broken_cells"] = [{"id": c["id"], "verdict": c["verdict"], "reason": c["reason"]}
                            for c in outcome.results if c["verdict"] in ("ERROR", "CRASH")]
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "mutation.json"
+    out = args.out or args.build_dir / "mutation"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "mutation.json"
     write_atomic(path, (json.dumps(doc, indent=1) + "\n").encode())
     print("\n".join(_summary(doc, path)))
     if outcome.interrupted:

@@ -107,8 +107,11 @@ def execute(args, argv: list[str], out=None, pool=None, limiter=None) -> int:
     tool["corpus"] = results.corpus_digest(corpus.case_files(args.cases_dir))
     if part:
         tool["shard"] = part
+    case_table = {c.id: results.case_entry(c, ROOT) for c in cases}
+    results.attach_proofs(case_table, args.build_dir / "mutation" / "mutation.json",
+                          tool["corpus"])
     doc = results.build(tool, {s.name: results.stack_entry(s, infos[s.name]) for s in stacks},
-                        {c.id: results.case_entry(c, ROOT) for c in cases}, outcome.results)
+                        case_table, outcome.results)
     return writer.finish(doc, args.out, not args.no_report, outcome.interrupted,
                          args.fail_on, out)
 

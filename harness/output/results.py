@@ -132,6 +132,23 @@ def case_entry(case, root: Path | None = None) -> dict:
     return entry
 
 
+def attach_proofs(cases: dict, mutation_file: Path, digest: str) -> None:
+    """Each case's proof (which broken variants of the reference stack it
+    catches), from the latest `tlsclose mutate` over the same corpus; an
+    older one, of other case files, is not shown."""
+    try:
+        doc = json.loads(Path(mutation_file).read_text())
+    except (OSError, ValueError):
+        return
+    if not isinstance(doc, dict) or doc.get("corpus") != digest:
+        return
+    for cid, entry in cases.items():
+        proof = (doc.get("cases") or {}).get(cid)
+        if isinstance(proof, dict):
+            entry["proof"] = {"caught": proof.get("caught") or [],
+                              "unproven": proof.get("unproven")}
+
+
 def stack_entry(stack, info) -> dict:
     entry = {"title": stack.title, "api": stack.api, "model": stack.model, "file": stack.file,
              "library": info.library if info else None,
