@@ -81,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
         args = _parse(module, argv)
     except SystemExit as exc:          # argparse: --help (0) or bad usage (2)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    out = getattr(args, "out", None)
+    if out is not None and out.exists() and not out.is_dir():
+        # Caught before any work: a long run must not end in a traceback.
+        print(f"tlsclose: --out {out}: exists and is not a directory", file=sys.stderr)
+        return EXIT_USAGE
     if module.NEEDS_BUILD and not getattr(args, "no_build", False):
         from harness import prepare
         wanted = getattr(module, "packages", lambda _: [])(args)

@@ -13,8 +13,17 @@ Contract: `compact_cell(cell)` returns the cell as results.json stores it:
 - fields at their default value (an empty notes list, an unexcused check's
   `known: false`) are left out.
 Pure; the evaluation has already seen the whole transcript.
+
+`pack(doc)` / `unpack(doc)`: in the file, what a check IS (its level, step,
+what, expected, rule, severity, statements) is written once in the
+document's `check_defs` and each cell's check keeps only a reference and
+what it FOUND (actual, ok, known, difference): the same expectation is
+checked in many cells. `results.write` packs, `results.load` unpacks, so
+everything in memory sees whole check records.
 """
 from __future__ import annotations
+
+import json
 
 KEEP_ARGV = ("FAIL", "KNOWN", "ERROR", "TIMEOUT", "CRASH")
 RUN_KEYS = ("ev", "dir", "by", "conn", "type", "epoch")
@@ -52,4 +61,42 @@ def compact_cell(cell: dict) -> dict:
         out.pop("notes", None)
     out["wire"] = summarize_wire(cell.get("wire") or [])
     out["checks"] = [_check(c) for c in cell.get("checks") or []]
+    return out
+
+
+DEF_KEYS = ("level", "step", "what", "expected", "rule", "severity", "statements")
+
+
+def pack(doc: dict) -> dict:
+    index: dict[str, int] = {}
+    defs: list[dict] = []
+    cells = []
+    for cell in doc["cells"]:
+        packed = []
+        for check in cell.get("checks") or []:
+            definition = {k: check[k] for k in DEF_KEYS if k in check}
+            key = json.dumps(definition, sort_keys=True)
+            if key not in index:
+                index[key] = len(defs)
+                defs.append(definition)
+            packed.append({"def": index[key],
+                           **{k: v for k, v in check.items() if k not in DEF_KEYS}})
+        cells.append({**cell, "checks": packed})
+    return {**doc, "check_defs": defs, "cells": cells}
+
+
+def unpack(doc: dict) -> dict:
+    defs = doc.get("check_defs")
+    if not isinstance(defs, list):
+        return doc
+    cells = []
+    for cell in doc["cells"]:
+        checks = []
+        for check in cell.get("checks") or []:
+            ref = check.get("def") if isinstance(check, dict) else None
+            base = defs[ref] if isinstance(ref, int) and 0 <= ref < len(defs) else {}
+            checks.append({**base, **{k: v for k, v in check.items() if k != "def"}})
+        cells.append({**cell, "checks": checks}) if isinstance(cell, dict) else cells.append(cell)
+    out = {k: v for k, v in doc.items() if k != "check_defs"}
+    out["cells"] = cells
     return out

@@ -28,7 +28,7 @@ from pathlib import Path
 from harness.base import files
 from harness.base.problems import ResultsError
 from harness.output import findings as F
-from harness.output.compact import compact_cell
+from harness.output.compact import compact_cell, pack, unpack
 from harness.spec import catalogue
 from harness.spec.rules import RULES
 from harness.base import vocabulary as V
@@ -197,7 +197,7 @@ def write(doc: dict, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "results.json"
     # One line per cell: compact, yet a reader can still find a cell with grep.
-    files.write_atomic(path, _dumps(doc).encode())
+    files.write_atomic(path, _dumps(pack(doc)).encode())
     return path
 
 
@@ -224,7 +224,23 @@ def load(path: Path) -> dict:
     for i, cell in enumerate(doc["cells"]):
         if not isinstance(cell, dict) or not isinstance(cell.get("id"), str):
             raise ResultsError(f"{path}: cells[{i + 1}] has no id")
-    return doc
+    _check_refs(path, doc)
+    return unpack(doc)
+
+
+def _check_refs(path: Path, doc: dict) -> None:
+    defs = doc.get("check_defs")
+    if defs is None:
+        return
+    if not isinstance(defs, list):
+        raise ResultsError(f"{path}: field 'check_defs' is not an array")
+    for i, cell in enumerate(doc["cells"]):
+        for j, check in enumerate(cell.get("checks") or []):
+            ref = check.get("def") if isinstance(check, dict) else None
+            if "def" in (check if isinstance(check, dict) else {}) and not (
+                    isinstance(ref, int) and 0 <= ref < len(defs)):
+                raise ResultsError(f"{path}: cells[{i + 1}].checks[{j + 1}]: "
+                                   f"'def' {ref!r} names no entry of check_defs")
 
 
 def _cell_order(doc_stacks: list[str]):
