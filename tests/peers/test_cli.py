@@ -12,7 +12,9 @@ import tempfile
 
 import pytest
 
-from peerlib import Cell, cell, peer_cmd, run_cell, sut_cmd
+from harness.run.processes import run_cell
+from support.cells import Cell
+from support.peers import cell, peer_cmd, sut_cmd
 
 
 def run_peer(progs, script, *extra, tls="1.3"):
@@ -94,7 +96,7 @@ def test_handshake_failure_exits_4(progs):
     assert run.peer.returncode == 4, c
     hs = c.ev("handshake")[0]
     assert "unsupported protocol" in hs["error"], hs
-    assert c.end["status"] == "error"
+    assert c.peer_end["status"] == "error"
 
 
 def test_run_deadline_exits_3(progs):
@@ -102,9 +104,9 @@ def test_run_deadline_exits_3(progs):
              [{"op": "handshake"}, {"op": "wait_peer", "marker": "never", "timeout_ms": 60000}],
              deadline_ms=1000)
     assert c.run.peer.returncode == 3 and not c.run.peer.killed, c
-    assert c.end["status"] == "timeout"
-    assert "action 1 (expect_close_notify)" in c.end["message"]
-    assert 900 <= c.end["ms"] < 1500
+    assert c.peer_end["status"] == "timeout"
+    assert "action 1 (expect_close_notify)" in c.peer_end["message"]
+    assert 900 <= c.peer_end["ms"] < 1500
 
 
 def test_action_timeout_is_an_outcome(progs):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from peerlib import cell, wire
+from harness.base.vocabulary import TLS_VERSIONS
+from support.peers import cell, wire
 
 SUT = [{"op": "handshake"}, {"op": "read", "until": "close"}]
 
@@ -27,7 +28,7 @@ def test_fragmented_close_notify(progs):
     assert c.step(2)["outcome"].startswith("error:"), c
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_close_notify_with_fatal_level(progs, tls):
     """R9: in TLS 1.3 the level is implicit, close_notify is closure."""
     c = run(progs, {"alert": "close_notify", "level": "fatal"}, tls=tls)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from peerlib import SUITES, cell, pattern
-
-ROLES = ["server", "client"]
+from harness.base.vocabulary import ROLES, TLS_VERSIONS
+from support.peers import SUITES, cell, pattern
 
 
 def ids(p):
@@ -48,7 +47,7 @@ def test_data_both_ways_and_close_notify(progs, suite, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_sequence_numbers_continue_from_the_library(progs, tls, role):
     """TLS 1.3: tickets the server's library sent after its Finished are
     counted (the peer's first record is seq 2 and OpenSSL accepts it);
@@ -78,7 +77,7 @@ def test_sequence_numbers_continue_from_the_library(progs, tls, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_data_after_own_close_notify_is_not_delivered(progs, tls, role):
     """The peer sends close_notify, then application data under valid keys.
     OpenSSL reports the close and never hands out the data (RFC 8446 §6.1:

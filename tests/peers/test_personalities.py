@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from peerlib import cell, wire
+from harness.base.vocabulary import TLS_VERSIONS
+from support.peers import cell, wire
 
 EOF_ERROR = "error:UNEXPECTED_EOF_WHILE_READING"  # OpenSSL 3.0: FIN without close_notify
 # ...and OpenSSL 3.0 then sends a fatal decode_error alert before closing.
 EOF_ALERT = ("alert", 2, "decode_error")
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_well_behaved(progs, tls):
     sut = [{"op": "handshake"}, {"op": "read", "bytes": 100}, {"op": "shutdown"},
            {"op": "read", "until": "close"}]
@@ -25,7 +26,7 @@ def test_well_behaved(progs, tls):
     assert c.step(3)["outcome"] == "sent" and c.step(4)["outcome"] == "closed", c
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_no_close_notify(progs, tls):
     sut = [{"op": "handshake"}, {"op": "read", "until": "close"}]
     c = cell(progs, {"personality": "no-close-notify", "bytes": 100}, sut, tls=tls)
@@ -36,7 +37,7 @@ def test_no_close_notify(progs, tls):
     assert c.step(2)["outcome"] == EOF_ERROR and c.step(2)["bytes"] == 100, c
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_data_after_close_legal(progs, tls):
     sut = [{"op": "handshake"}, {"op": "shutdown"}, {"op": "read", "until": "close"}]
     c = cell(progs, {"personality": "data-after-close", "variant": "legal", "bytes": 300}, sut, tls=tls)
@@ -48,7 +49,7 @@ def test_data_after_close_legal(progs, tls):
     assert c.step(3)["outcome"] == "closed" and c.step(3)["bytes"] == 300, c
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_data_after_close_illegal(progs, tls):
     sut = [{"op": "handshake"}, {"op": "read", "until": "close"}, {"op": "read", "until": "close"},
            {"op": "shutdown"}]
@@ -62,7 +63,7 @@ def test_data_after_close_illegal(progs, tls):
     assert c.step(2)["outcome"] == "closed" and c.step(4)["outcome"] == "complete", c
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_truncating_mid_record(progs, tls):
     sut = [{"op": "handshake"}, {"op": "read", "until": "close"}]
     c = cell(progs, {"personality": "truncating", "variant": "mid-record", "bytes": 10}, sut, tls=tls)
@@ -76,7 +77,7 @@ def test_truncating_mid_record(progs, tls):
     assert c.step(2)["outcome"] == EOF_ERROR and c.step(2)["bytes"] == 10, c
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_truncating_between_records(progs, tls):
     sut = [{"op": "handshake"}, {"op": "read", "until": "close"}]
     c = cell(progs, {"personality": "truncating", "variant": "between-records", "bytes": 10}, sut, tls=tls)
@@ -86,7 +87,7 @@ def test_truncating_between_records(progs, tls):
     assert c.step(2)["outcome"] == EOF_ERROR and c.step(2)["bytes"] == 10, c
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_truncating_rst(progs, tls):
     sut = [{"op": "handshake"}, {"op": "read", "bytes": 10}, {"op": "read", "until": "close"}]
     c = cell(progs, {"personality": "truncating", "variant": "rst", "bytes": 10}, sut, tls=tls)
@@ -95,7 +96,7 @@ def test_truncating_rst(progs, tls):
     assert c.step(3)["outcome"] == "error:ConnectionResetError", c
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_quiet_until_the_sut_closes(progs, tls):
     """The SUT sends close_notify and closes: the quiet peer sends nothing."""
     sut = [{"op": "handshake"}, {"op": "read", "bytes": 10}, {"op": "shutdown"}]
@@ -103,10 +104,10 @@ def test_quiet_until_the_sut_closes(progs, tls):
     c.assert_clean()
     assert wire(c, "sent") == [("data", 10), ("tcp", "fin"), ("tcp", "close")]
     assert wire(c, "recv") == [("alert", 1, "close_notify"), ("tcp", "eof")]
-    assert c.end["ms"] < 2500, "the quiet peer must end when the SUT closes"
+    assert c.peer_end["ms"] < 2500, "the quiet peer must end when the SUT closes"
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_quiet_until_silence_passes(progs, tls):
     """The SUT waits for the peer's close_notify; the quiet peer stays silent
     for silence_ms, then closes the socket: OpenSSL sees an unexpected EOF

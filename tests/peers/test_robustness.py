@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from peerlib import cell, wire
+from harness.base.vocabulary import TLS_VERSIONS
+from support.peers import cell, wire
 
 READ_ALL = {"actions": [{"do": "read_all", "timeout_ms": 3000}, {"do": "close"}]}
 
@@ -28,11 +29,11 @@ def run_garbage(progs, steps, tls="1.3", role="server", **kw):
     c = cell(progs, READ_ALL, after_handshake(*steps), tls=tls, role=role, **kw)
     assert c.run.peer.signal is None, c
     assert c.run.peer.returncode in (0, 3), c
-    assert c.end["status"] in ("ok", "timeout"), c
+    assert c.peer_end["status"] in ("ok", "timeout"), c
     return c
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_bytes(progs, tls, seed):
     c = run_garbage(progs, [{"op": "raw", "hex": garbage(3000, seed)}], tls=tls)
@@ -41,7 +42,7 @@ def test_random_bytes(progs, tls, seed):
     assert c.ev("tcp", dir="recv")[-1]["what"] == "eof"
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_oversized_header(progs, tls):
     c = run_garbage(progs, [{"op": "raw", "hex": "170303ffff" + "00" * 20}], tls=tls)
     assert wire(c, "recv") == [("bad", "oversized"), ("tcp", "eof")]
@@ -54,13 +55,13 @@ def test_oversized_for_tls13_but_framable(progs):
     assert wire(c, "recv") == [("bad", "oversized"), ("tcp", "eof")]
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_zero_length_record_then_valid_data(progs, tls):
     c = run_garbage(progs, [{"op": "raw", "hex": "1703030000"}, {"op": "write", "bytes": 10}], tls=tls)
     assert wire(c, "recv") == [("bad", "malformed"), ("bad", "skipped"), ("tcp", "eof")]
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_bad_mac_stops_decryption(progs, tls):
     c = run_garbage(progs, [{"op": "raw", "hex": "1703030020" + "00" * 32},
                             {"op": "write", "bytes": 10}, {"op": "shutdown"}], tls=tls)
@@ -68,7 +69,7 @@ def test_bad_mac_stops_decryption(progs, tls):
                                ("tcp", "eof")]
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_close_mid_header(progs, tls):
     c = run_garbage(progs, [{"op": "write", "bytes": 5}, {"op": "raw", "hex": "1703"}, {"op": "fin"}],
                     tls=tls)
@@ -80,7 +81,7 @@ def test_close_mid_record(progs):
     assert wire(c, "recv") == [("bad", "truncated"), ("tcp", "eof")]
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_unknown_content_type(progs, tls):
     c = run_garbage(progs, [{"op": "raw", "hex": "18030300020000" + "17030300050102030405"}], tls=tls)
     assert wire(c, "recv") == [("bad", "malformed"), ("tcp", "eof")]
@@ -108,7 +109,7 @@ def test_sut_reset(progs):
     assert wire(c, "recv") == [("data", 5), ("tcp", "reset")]
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_sut_reset_right_after_handshake(progs, tls):
     """The reset may hit the peer while its library still sends its last
     flight (TLS 1.3 tickets): the handshake completed, the reset is an event
@@ -126,7 +127,7 @@ def test_sut_never_closes_run_deadline(progs):
              after_handshake({"op": "wait_peer", "marker": "never", "timeout_ms": 60000}),
              deadline_ms=1500)
     assert c.run.peer.returncode == 3 and not c.run.peer.killed, c
-    assert c.end["status"] == "timeout" and "run deadline" in c.end["message"]
+    assert c.peer_end["status"] == "timeout" and "run deadline" in c.peer_end["message"]
 
 
 def _asan_build() -> bool:
@@ -150,7 +151,7 @@ def test_valgrind_clean(progs, tls, steps):
     assert c.run.peer.returncode == 0, c.run.peer.stderr
 
 
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 @pytest.mark.parametrize("header", ["1403030000", "1503030000", "1603030000",
                                     "1503030001", "1603030001"])
 def test_empty_or_short_records_of_every_type(progs, tls, header):

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from peerlib import cell
+from harness.base.vocabulary import ROLES, TLS_VERSIONS
+from support.peers import cell
 
 
-@pytest.mark.parametrize("role", ["server", "client"])
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_second_connection_resumes(progs, tls, role):
     peer = {"actions": [
         {"do": "send_data", "bytes": 10}, {"do": "expect_data", "bytes": 10},

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from peerlib import cell
+from harness.base.vocabulary import ROLES
+from support.peers import cell
 
 
-@pytest.mark.parametrize("role", ["server", "client"])
+@pytest.mark.parametrize("role", ROLES)
 def test_peer_write_key_update(progs, role):
     peer = {"actions": [{"do": "send_keyupdate"}, {"do": "send_data", "bytes": 50},
                         {"do": "send_keyupdate"}, {"do": "send_alert", "alert": "close_notify"},
@@ -27,7 +28,7 @@ def test_peer_write_key_update(progs, role):
     assert c.expects("close_notify")[0]["ok"]
 
 
-@pytest.mark.parametrize("role", ["server", "client"])
+@pytest.mark.parametrize("role", ROLES)
 def test_sut_answers_requested_update(progs, role):
     """The peer requests an update; OpenSSL sends its KeyUpdate before its
     next record, and the peer reads on under the SUT's new key."""

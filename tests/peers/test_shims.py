@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from peerlib import SUITES, cell, wire
+from harness.base.vocabulary import ROLES, TLS_VERSIONS
+from support.peers import SUITES, cell, shim_path, wire
 
 SHIMS = ["openssl", "gnutls"]
 
 
 @pytest.fixture(params=SHIMS)
 def shim(request, progs):
-    if not progs.shim(request.param).exists():
+    if not shim_path(progs, request.param).exists():
         pytest.skip(f"tlsclose-shim-{request.param} is not built")
     return request.param
 
 
-@pytest.mark.parametrize("role", ["server", "client"])
+@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("suite", SUITES, ids=lambda s: f"{s[0]}-{s[1]}")
 def test_data_and_close_notify(progs, shim, suite, role):
     tls, cipher = suite
@@ -35,7 +36,7 @@ def test_data_and_close_notify(progs, shim, suite, role):
 
 
 @pytest.mark.parametrize("answer", [True, False])
-@pytest.mark.parametrize("role", ["server", "client"])
+@pytest.mark.parametrize("role", ROLES)
 def test_sut_requests_key_update(progs, shim, role, answer):
     peer = {"answer_keyupdate": answer, "actions": [
         {"do": "expect_data", "bytes": 10}, {"do": "send_data", "bytes": 20},
@@ -62,7 +63,7 @@ def test_sut_requests_key_update(progs, shim, role, answer):
     assert c.step(6)["outcome"] == "closed", c
 
 
-@pytest.mark.parametrize("role", ["server", "client"])
+@pytest.mark.parametrize("role", ROLES)
 def test_peer_key_update_then_close_notify(progs, shim, role):
     """R11: close_notify under a fresh key."""
     peer = {"actions": [{"do": "send_keyupdate"}, {"do": "send_alert", "alert": "close_notify"},
@@ -74,8 +75,8 @@ def test_peer_key_update_then_close_notify(progs, shim, role):
     assert wire(c, "sent")[:2] == [("handshake", "key_update"), ("alert", 1, "close_notify")]
 
 
-@pytest.mark.parametrize("role", ["server", "client"])
-@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_resumption(progs, shim, tls, role):
     peer = {"actions": [
         {"do": "send_data", "bytes": 10}, {"do": "expect_data", "bytes": 10},
