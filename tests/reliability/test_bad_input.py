@@ -2,47 +2,25 @@
 the results of an earlier run: an existing out/results.json is neither
 overwritten nor truncated, and nothing else appears beside it.
 
-Case files: the table of tests/harness/test_validator.py (over 40 malformed
-files) is reused as it is and run once more through the front door with an
-earlier results.json in place. Stack files and the step and peer scripts
+Case files: the table of support/harness_files.py (over 40 malformed files,
+which tests/harness/spec/test_validator.py checks in-process) is run once
+more through the front door with an earlier results.json in place. Stack files and the step and peer scripts
 (JSON, read by the shim and the mock peer themselves) have their own tables
 here. The shim and the peer name the step or action and the field."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_tlsclose
+from conftest import run_tlsclose
+from support.harness_files import MALFORMED_CASES as CASE_MALFORMED
+from support.harness_files import VALID_CASE
 
-HARNESS_TESTS = ROOT / "tests" / "harness"
 EARLIER = {"format": 1, "note": "an earlier run's results, which bad input must not touch"}
-
-
-def _harness_table():
-    """MALFORMED and VALID_CASE of tests/harness, loaded under their own
-    names: both directories have a conftest module."""
-    mods = {}
-    for name in ("conftest", "test_validator"):
-        spec = importlib.util.spec_from_file_location(f"harness_tests_{name}",
-                                                      HARNESS_TESTS / f"{name}.py")
-        mods[name] = importlib.util.module_from_spec(spec)
-        saved = sys.modules.get("conftest")
-        sys.modules["conftest"] = mods["conftest"]
-        try:
-            spec.loader.exec_module(mods[name])
-        finally:
-            if saved is not None:
-                sys.modules["conftest"] = saved
-    return mods["test_validator"].MALFORMED, mods["conftest"].VALID_CASE
-
-
-CASE_MALFORMED, VALID_CASE = _harness_table()
 
 STACK = """\
 name = "fake"

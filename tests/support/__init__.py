@@ -4,6 +4,11 @@
 - cells: one peer-vs-shim cell, the matrices (from the vocabulary), Runner
 - openssl_api: scenarios every stack with the OpenSSL API runs alike
 - peers: the mock peer's own tests (the peer under test, a SUT double)
+- harness_files: case and stack files for the harness tests, fake programs
+- recorded: recorded peer and shim output, for evaluation without processes
+- front_door: `./tlsclose COMMAND` as a subprocess, and its results.json
+- procfs: processes and sockets seen through /proc
+- probe: black-box endpoints for `tlsclose probe`
 
 The modules import each other relatively, so the package works whatever
 puts tests/ on sys.path (tests/conftest.py does for pytest).

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from probelib import ROOT
-from harness.spec.case import load_case
 from harness.base.problems import InvalidInput
+from harness.spec.case import load_case
+from support.build import ROOT
 
 BASE = (ROOT / "cases" / "duplicate-close-notify-is-ignored.toml").read_text()
 HEAD = BASE.split("\n[probe]\n")[0]

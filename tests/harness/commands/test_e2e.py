@@ -10,9 +10,8 @@ import os
 
 import pytest
 
-from conftest import ROOT
+from support.build import BUILD
 
-BUILD = (ROOT / os.environ.get("TLSCLOSE_BUILD_DIR", "build")).resolve()
 PROGRAMS = ["tlsclose-peer", "tlsclose-shim-openssl", "tlsclose-shim-gnutls"]
 MISSING = [p for p in PROGRAMS if not os.access(BUILD / "bin" / p, os.X_OK)]
 MISSING += [c for c in ("cert.pem", "key.pem") if not (BUILD / "credentials" / c).is_file()]

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import VALID_CASE, write_case, write_stack
+from support.harness_files import FAKES, VALID_CASE, write_case, write_stack
 
 ONE_CELL = ("--tls", "1.3", "--io", "blocking", "--role", "client")
 
@@ -123,7 +123,6 @@ def test_cancel_pipe_cuts_a_running_cell_short(tmp_path):
     import os
     import time
 
-    from conftest import FAKES
     from harness.run.processes import run_cell
     r, w = os.pipe()
     os.write(w, b"x")

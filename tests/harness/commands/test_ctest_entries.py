@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from conftest import VALID_CASE, write_case, write_stack
 from harness.commands import ctest_entries
+from support.harness_files import VALID_CASE, write_case, write_stack
 
 TLS13 = VALID_CASE.replace("[peer]", '[applies]\ntls = ["1.3"]\n\n[peer]')
 

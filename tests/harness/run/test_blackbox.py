@@ -13,8 +13,10 @@ import time
 
 import pytest
 
-from probelib import (BUILD, PYTHON, ROOT, port_listened, probe, processes_with,
-                      require_build)
+from support import front_door
+from support.build import ROOT, require_built
+from support.probe import probe
+from support.procfs import port_listened, processes_with
 
 CASE = "peer-closes-first-shutdown-returns-one"
 
@@ -31,7 +33,7 @@ def short_case(tmp_path, deadline_ms: int = 1500):
 
 
 def test_connect_refused_is_an_error(tmp_path):
-    require_build()
+    require_built()
     with socket.socket() as s:             # a port nobody listens on once closed
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -43,7 +45,7 @@ def test_connect_refused_is_an_error(tmp_path):
 
 
 def test_client_that_exits_at_once(tmp_path):
-    require_build()
+    require_built()
     start = time.monotonic()
     rc, doc, out = probe(tmp_path, "--listen", "0", "--client-cmd", "echo bye {port}",
                          "--case", CASE)
@@ -56,7 +58,7 @@ def test_client_that_exits_at_once(tmp_path):
 
 
 def test_client_that_never_connects_is_killed_with_its_children(tmp_path):
-    require_build()
+    require_built()
     cases = short_case(tmp_path)
     # The shell starts a background grandchild and then waits: both must go.
     rc, doc, out = probe(tmp_path, "--listen", "0", "--client-cmd",
@@ -121,13 +123,12 @@ def test_listen_on_a_taken_port_is_a_usage_error(tmp_path):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_kills_the_client_and_writes_partial_results(tmp_path, sig):
-    require_build()
+    require_built()
     fifo = tmp_path / "started"
     os.mkfifo(fifo)
     out = tmp_path / "out"
-    argv = [PYTHON, str(ROOT / "tlsclose"), "probe", "--no-build", "--build-dir", str(BUILD),
-            "--out", str(out), "--listen", "0", "--client-cmd",
-            f"echo {{port}} > {fifo}; exec sleep 51.75", "--case", CASE]
+    argv = front_door.argv("probe", "--out", out, "--listen", "0", "--client-cmd",
+                           f"echo {{port}} > {fifo}; exec sleep 51.75", "--case", CASE)
     run = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         with open(fifo) as f:              # returns once the first cell's client runs

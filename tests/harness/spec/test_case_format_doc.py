@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import re
 
-from conftest import ROOT, write_case
 from harness.spec.case import load_case
+from support.build import ROOT
+from support.harness_files import write_case
 
 
 def test_case_format_example_validates(case_dir):

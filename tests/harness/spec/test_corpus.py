@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT
 from harness.spec import corpus
 from harness.spec.case import load_case
+from support.build import ROOT
 
 FILES = corpus.case_files(ROOT / "cases")
 

@@ -12,26 +12,19 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from harness.run.matrix import Selection, expand
+from harness.spec import corpus
+from harness.spec.stack import load_stack
+from support.build import BIN, BUILD, CERT, KEY, PEER, PYTHON, ROOT
+from support.front_door import results, tlsclose
 
-from harness.spec import corpus  # noqa: E402
-from harness.run.matrix import Selection, expand  # noqa: E402
-from harness.spec.stack import load_stack  # noqa: E402
-
-PY = "/usr/bin/python3"
-BUILD = Path(os.environ.get("TLSCLOSE_BUILD_DIR") or ROOT / "build").resolve()
 LIAR = ROOT / "tests" / "broken_stacks" / "liar-ret-one.toml"
-NEEDED = [BUILD / "bin" / p for p in ("tlsclose-peer", "tlsclose-shim-openssl",
-                                      "tlsclose-shim-gnutls")]
-NEEDED += [BUILD / "credentials" / f for f in ("cert.pem", "key.pem")]
+NEEDED = [PEER, BIN / "tlsclose-shim-openssl", BIN / "tlsclose-shim-gnutls", CERT, KEY]
 MISSING = [str(p) for p in NEEDED if not p.exists()]
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"not built: {', '.join(MISSING)}")
 
@@ -50,7 +43,7 @@ def run_pytest(paths: list, *args: object, cache: Path | None = None,
     """The paths go first: pytest finds cases/conftest.py (and so the
     plugin's options) through the first paths of its command line."""
     cache_opts = ["-o", f"cache_dir={cache}"] if cache else ["-p", "no:cacheprovider"]
-    return subprocess.run([PY, "-m", "pytest", *early, *map(str, paths), *cache_opts,
+    return subprocess.run([PYTHON, "-m", "pytest", *early, *map(str, paths), *cache_opts,
                            "--build-dir", str(BUILD), *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=TIMEOUT_S)
 
@@ -73,10 +66,8 @@ def junit(path: Path) -> dict[str, dict]:
 
 
 def tlsclose_run(tmp: Path, *args: object) -> dict[str, dict]:
-    subprocess.run([PY, str(ROOT / "tlsclose"), "run", "--no-build", "--build-dir", str(BUILD),
-                    "--no-report", "--out", str(tmp), *map(str, args)], cwd=ROOT,
-                   capture_output=True, text=True, timeout=TIMEOUT_S)
-    return {c["id"]: c for c in json.loads((tmp / "results.json").read_text())["cells"]}
+    tlsclose("run", "--no-report", "--out", tmp, *args, timeout=TIMEOUT_S)
+    return {c["id"]: c for c in results(tmp)["cells"]}
 
 
 def ctest_commands(cases: list[str], stacks: list[str]) -> list[list[str]]:

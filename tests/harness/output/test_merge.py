@@ -1,5 +1,5 @@
 """`tlsclose merge` joins parts of one run and refuses anything else
-(harness/results.py): overlapping parts, another tool version or commit,
+(harness/output/results.py): overlapping parts, another tool version or commit,
 other case files, another library under the same stack name, shards of
 different selections. Missing shards make the result incomplete. Also the
 baseline alignment that lets `report --baseline` compare two builds of one
@@ -7,19 +7,14 @@ library (openssl-1.1.1w against openssl)."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from harness import cli  # noqa: E402
-from harness.output import results  # noqa: E402
-from harness.run import shard  # noqa: E402
-from reports.diff import diff  # noqa: E402
+from harness import cli
+from harness.output import results
+from harness.run import shard
+from reports.diff import diff
+from support.build import ROOT
 
 IDS = [f"case-{c}/openssl/tls1.3/{io}/client" for c in "abc" for io in ("blocking", "memory")]
 

@@ -9,8 +9,9 @@ import shutil
 
 import pytest
 
-from probelib import (gnutls_serv, port_listened, probe, probe_cases, processes_with,
-                      require_build, s_server, verdicts)
+from support.build import require_built
+from support.probe import gnutls_serv, probe, probe_cases, s_server, verdicts
+from support.procfs import listening_ports, port_listened, processes_with
 
 # OpenSSL takes alert records of exactly two bytes only, TLS 1.2 included: the
 # same deviation stacks/openssl/openssl.toml lists with its evidence (ssl3_read_bytes).
@@ -50,7 +51,7 @@ def check(doc: dict, role: str, deviations: set) -> None:
 
 
 def test_openssl_s_server(tmp_path):
-    require_build()
+    require_built()
     with s_server() as server:
         port = int(server.match.group(1))
         rc, doc, out = probe(tmp_path, "--connect", f"127.0.0.1:{port}")
@@ -67,10 +68,9 @@ def test_openssl_s_server(tmp_path):
 
 
 def test_gnutls_serv(tmp_path):
-    require_build()
+    require_built()
     if not shutil.which("gnutls-serv"):
         pytest.skip("gnutls-serv missing: apt-get install gnutls-bin")
-    from probelib import listening_ports
     with gnutls_serv() as server:
         port = listening_ports(server.proc.pid)[0]
         rc, doc, out = probe(tmp_path, "--connect", f"127.0.0.1:{port}")
@@ -79,7 +79,7 @@ def test_gnutls_serv(tmp_path):
 
 
 def test_openssl_s_client_by_listen(tmp_path):
-    require_build()
+    require_built()
     token = "-servername probe-s-client-test"     # finds the test's clients in /proc
     rc, doc, out = probe(tmp_path, "--listen", "0", "--client-cmd",
                          f"openssl s_client -connect 127.0.0.1:{{port}} {token}")

@@ -1,4 +1,4 @@
-"""`tlsclose run --shard K/N` (harness/shard.py): deterministic, balanced,
+"""`tlsclose run --shard K/N` (harness/run/shard.py): deterministic, balanced,
 stable shards, and two shards merged equal one unsharded run cell for cell.
 
 The end-to-end test needs the built peer and OpenSSL shim
@@ -6,28 +6,19 @@ The end-to-end test needs the built peer and OpenSSL shim
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from harness.run import shard
+from harness.run.matrix import expand
+from harness.spec import corpus
+from harness.spec.stack import load_stack
+from reports.diff import native_signature
+from support.build import BIN, BUILD, PEER, ROOT
+from support.front_door import results, tlsclose
 
-from harness.run import shard  # noqa: E402
-from harness.spec import corpus  # noqa: E402
-from harness.run.matrix import expand  # noqa: E402
-from harness.spec.stack import load_stack  # noqa: E402
-from reports.diff import native_signature  # noqa: E402
-
-PY = "/usr/bin/python3"
-BUILD = Path(os.environ.get("TLSCLOSE_BUILD_DIR") or ROOT / "build").resolve()
-BUILT = all(p.exists() for p in (BUILD / "bin" / "tlsclose-peer",
-                                 BUILD / "bin" / "tlsclose-shim-openssl",
+BUILT = all(p.exists() for p in (PEER, BIN / "tlsclose-shim-openssl",
                                  BUILD / "credentials" / "cert.pem"))
 
 
@@ -100,16 +91,13 @@ def test_adding_a_case_keeps_most_cells_in_their_shard():
 
 
 def test_bad_shard_is_a_usage_error():
-    done = subprocess.run([PY, str(ROOT / "tlsclose"), "run", "--no-build", "--shard", "5/4"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = tlsclose("run", "--shard", "5/4", build=None, timeout=60)
     assert done.returncode == 2 and "K must be between 1 and N" in done.stderr
 
 
 def run(out: Path, *args: str) -> dict:
-    subprocess.run([PY, str(ROOT / "tlsclose"), "run", "--no-build", "--build-dir", str(BUILD),
-                    "--stack", "openssl", "--out", str(out), *args], cwd=ROOT,
-                   capture_output=True, text=True, timeout=900)
-    return json.loads((out / "results.json").read_text())
+    tlsclose("run", "--stack", "openssl", "--out", out, *args, timeout=900)
+    return results(out)
 
 
 def natives(cell: dict) -> list:
@@ -123,13 +111,11 @@ def test_two_shards_merged_equal_one_unsharded_run(tmp_path):
     assert all(p["tool"]["shard"]["selection"] == pieces[0]["tool"]["shard"]["selection"]
                for p in pieces)
     assert abs(len(pieces[0]["cells"]) - len(pieces[1]["cells"])) <= 1
-    done = subprocess.run([PY, str(ROOT / "tlsclose"), "merge", "--no-build",
-                           str(tmp_path / "shard1" / "results.json"),
-                           str(tmp_path / "shard2" / "results.json"),
-                           "--out", str(tmp_path / "merged")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = tlsclose("merge", tmp_path / "shard1" / "results.json",
+                    tmp_path / "shard2" / "results.json", "--out", tmp_path / "merged",
+                    build=None, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-    merged = json.loads((tmp_path / "merged" / "results.json").read_text())
+    merged = results(tmp_path / "merged")
     assert [c["id"] for c in merged["cells"]] == [c["id"] for c in whole["cells"]]
     for a, b in zip(merged["cells"], whole["cells"]):
         assert (a["verdict"], natives(a)) == (b["verdict"], natives(b)), a["id"]

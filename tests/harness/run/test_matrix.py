@@ -1,9 +1,9 @@
 """Matrix expansion: applicability omits, stack limits skip, order is stable."""
 from __future__ import annotations
 
-from conftest import VALID_CASE
-from harness.run.matrix import Selection, expand
 from harness.run.detect import StackInfo
+from harness.run.matrix import Selection, expand
+from support.harness_files import VALID_CASE
 
 TLS13_ONLY = VALID_CASE.replace("[peer]", '[applies]\ntls = ["1.3"]\nio = ["memory", "blocking"]\n'
                                           "\n[peer]")

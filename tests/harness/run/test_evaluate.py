@@ -6,10 +6,10 @@ import copy
 
 import pytest
 
-from conftest import VALID_CASE
 from harness.run.evaluate import judge
 from harness.run.matrix import Cell
-from recorded import PEER_OK, SUT_OK, op, proc, run
+from support.harness_files import VALID_CASE
+from support.recorded import PEER_OK, SUT_OK, op, proc, run
 
 
 @pytest.fixture
