@@ -9,6 +9,7 @@
 - front_door: `./tlsclose COMMAND` as a subprocess, and its results.json
 - procfs: processes and sockets seen through /proc
 - probe: black-box endpoints for `tlsclose probe`
+- your_stack: the code blocks of docs/your-stack.md, stack files of one's own
 
 The modules import each other relatively, so the package works whatever
 puts tests/ on sys.path (tests/conftest.py does for pytest).

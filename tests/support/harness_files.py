@@ -8,6 +8,7 @@ reliability tests run the same table through the front door).
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -81,6 +82,46 @@ def write_stack(directory: Path, name: str = "fake", api: str = "openssl",
     return path
 
 
+# A short case for tests about how the processes of a run end rather than
+# what they report (tests/system/reliability): one blocking client cell per
+# TLS version, a handshake and a shutdown. {id}, {deadline} and {tls} are
+# filled in by write_short_case.
+SHORT_CASE = """\
+id = "{id}"
+title = "A reliability probe"
+cites = ["S1"]
+refs = ["SSL_shutdown(3) DESCRIPTION"]
+why = "Used by the reliability tests only: what matters is how the processes end."
+deadline_ms = {deadline}
+
+[applies]
+tls = {tls}
+io = ["blocking"]
+roles = ["client"]
+
+[peer]
+personality = "well-behaved"
+
+[[steps]]
+op = "handshake"
+
+[[steps]]
+op = "shutdown"
+label = "close"
+
+[expect.rfc.outcomes]
+close = "sent"
+"""
+
+
+def write_short_case(directory: Path, case_id: str = "reliability-probe",
+                     deadline: int = 1500, tls: tuple[str, ...] = ("1.3",)) -> Path:
+    """Writes SHORT_CASE into directory; returns the directory (a cases dir)."""
+    write_case(directory, SHORT_CASE.format(id=case_id, deadline=deadline,
+                                            tls=json.dumps(list(tls))), case_id)
+    return directory
+
+
 # Mutations of a case text for MALFORMED_CASES: each checks that it applies.
 def replace(old: str, new: str):
     def mutate(text: str) -> str:
@@ -95,109 +136,110 @@ def append(extra: str):
 
 # Malformed variants of VALID_CASE: name -> (mutation, the start of the
 # problem line the validator must print). Line numbers are VALID_CASE's.
+F = CASE_FILE
 MALFORMED_CASES = {
     "toml-syntax": (replace('title = "An example case"', 'title = "An example case'),
-                    f"{CASE_FILE}:2: toml: syntax error"),
+                    f"{F}:2: toml: syntax error"),
     "unknown-top-key": (replace('[peer]', 'colour = "blue"\n\n[peer]'),
-                        f"{CASE_FILE}:7: colour: unknown key"),
+                        f"{F}:7: colour: unknown key"),
     "unknown-step-key": (replace('label = "close"', 'label = "close"\nnowiat = true'),
-                         f"{CASE_FILE}:16: steps[2].nowiat: unknown key"),
+                         f"{F}:16: steps[2].nowiat: unknown key"),
     "unknown-peer-key": (replace('personality = "well-behaved"',
                                  'personality = "well-behaved"\nbites = 3'),
-                         f"{CASE_FILE}:9: peer.bites: unknown key"),
+                         f"{F}:9: peer.bites: unknown key"),
     "unknown-expect-key": (replace('close = "sent"\ndrain', 'close = "sent"\ndrain'),
                            None),
     "unknown-rfc-key": (append('\n[expect.rfc]\nmust_nt = []\n'),
-                        f"{CASE_FILE}:37: expect.rfc.must_nt: unknown key"),
+                        f"{F}:37: expect.rfc.must_nt: unknown key"),
     "unknown-api-field": (replace('close = {ret = 0,', 'close = {retval = 0,'),
-                          f"{CASE_FILE}:33: expect.api.steps.close.retval: unknown key"),
+                          f"{F}:33: expect.api.steps.close.retval: unknown key"),
     "unknown-pattern-field": (replace('alert = "close_notify"\n', 'alret = "close_notify"\n'),
-                              f"{CASE_FILE}:30: expect.rfc.must[1].alret: unknown key"),
+                              f"{F}:30: expect.rfc.must[1].alret: unknown key"),
     "wrong-type-cites": (replace('cites = ["S1", "S10"]', 'cites = "S1"'),
-                         f"{CASE_FILE}:3: cites: must be an array of strings, not a string"),
+                         f"{F}:3: cites: must be an array of strings, not a string"),
     "wrong-type-bytes": (replace('until = "close"', 'bytes = "100"'),
-                         f"{CASE_FILE}:19: steps[3].bytes: must be an integer, not a string"),
+                         f"{F}:19: steps[3].bytes: must be an integer, not a string"),
     "wrong-type-bool": (replace('close = {ret = 0, sent = true',
                                 'close = {ret = 0, sent = "yes"'),
-                        f"{CASE_FILE}:33: expect.api.steps.close.sent: must be true or false"),
+                        f"{F}:33: expect.api.steps.close.sent: must be true or false"),
     "missing-why": (replace('why = "SSL_shutdown sends close_notify and returns 0 when it is '
                             'first to close."\n', ''),
-                    f"{CASE_FILE}:1: why: missing (required)"),
+                    f"{F}:1: why: missing (required)"),
     "missing-op": (replace('op = "shutdown"\n', ''),
-                   f"{CASE_FILE}:13: steps[2].op: missing (required)"),
+                   f"{F}:13: steps[2].op: missing (required)"),
     "missing-required-field": (replace('op = "shutdown"', 'op = "write"'),
-                               f"{CASE_FILE}:13: steps[2].bytes: missing (required)"),
+                               f"{F}:13: steps[2].bytes: missing (required)"),
     "id-not-file-name": (replace('id = "example-case"', 'id = "other-case"'),
-                         f"{CASE_FILE}:1: id: 'other-case' differs from the file name 'example-case'"),
+                         f"{F}:1: id: 'other-case' differs from the file name 'example-case'"),
     "unknown-citation": (replace('cites = ["S1", "S10"]', 'cites = ["S1", "S99"]'),
-                         f"{CASE_FILE}:3: cites[2]: unknown value 'S99'"),
+                         f"{F}:3: cites[2]: unknown value 'S99'"),
     "duplicate-citation": (replace('cites = ["S1", "S10"]', 'cites = ["S1", "S1"]'),
-                           f"{CASE_FILE}:3: cites[2]: duplicate value 'S1'"),
+                           f"{F}:3: cites[2]: duplicate value 'S1'"),
     "duplicate-label": (replace('label = "drain"', 'label = "close"'),
-                        f"{CASE_FILE}:20: steps[3].label: duplicate label (also step 2)"),
+                        f"{F}:20: steps[3].label: duplicate label (also step 2)"),
     "unknown-label": (replace('drain = "closed"', 'drian = "closed"'),
-                      f"{CASE_FILE}:24: expect.rfc.outcomes.drian: no step has label 'drian'"),
+                      f"{F}:24: expect.rfc.outcomes.drian: no step has label 'drian'"),
     "unknown-op": (replace('op = "shutdown"', 'op = "shutdwon"'),
-                   f"{CASE_FILE}:14: steps[2].op: unknown op 'shutdwon'"),
+                   f"{F}:14: steps[2].op: unknown op 'shutdwon'"),
     "unknown-action": (replace('personality = "well-behaved"',
                                'actions = [{do = "send_dta", bytes = 1}]'),
-                       f"{CASE_FILE}:8: peer.actions[1].do: unknown action 'send_dta'"),
+                       f"{F}:8: peer.actions[1].do: unknown action 'send_dta'"),
     "tickets-with-personality": (replace('personality = "well-behaved"',
                                          'personality = "well-behaved"\nsession_tickets = false'),
-                                 f"{CASE_FILE}:9: peer.session_tickets: unknown key"),
+                                 f"{F}:9: peer.session_tickets: unknown key"),
     "unknown-personality": (replace('"well-behaved"', '"polite"'),
-                            f"{CASE_FILE}:8: peer.personality: unknown personality 'polite'"),
+                            f"{F}:8: peer.personality: unknown personality 'polite'"),
     "bad-outcome-for-op": (replace('close = "sent"', 'close = "data:*"'),
-                           f"{CASE_FILE}:23: expect.rfc.outcomes.close: 'data:*' is not an outcome of "
+                           f"{F}:23: expect.rfc.outcomes.close: 'data:*' is not an outcome of "
                            "shutdown"),
     "keyupdate-in-tls12": (replace('op = "shutdown"', 'op = "keyupdate"'),
-                           f"{CASE_FILE}:14: steps[2].op: keyupdate exists only in TLS 1.3 but "
+                           f"{F}:14: steps[2].op: keyupdate exists only in TLS 1.3 but "
                            "applies.tls includes 1.2"),
     "until-blocked-in-blocking": (replace('op = "shutdown"',
                                           'op = "write"\nbytes = 10\nuntil_blocked = true'),
-                                  f"{CASE_FILE}:16: steps[2].until_blocked: needs nonblocking or memory"),
+                                  f"{F}:16: steps[2].until_blocked: needs nonblocking or memory"),
     "api-on-native-only": (replace('[peer]', '[applies]\napi = ["native"]\n\n[peer]'),
-                           f"{CASE_FILE}:35: expect.api: api expectations apply only to api = "
+                           f"{F}:35: expect.api: api expectations apply only to api = "
                            "\"openssl\" stacks"),
     "empty-applies": (replace('[peer]', '[applies]\nroles = []\n\n[peer]'),
-                      f"{CASE_FILE}:8: applies.roles: must not be empty"),
+                      f"{F}:8: applies.roles: must not be empty"),
     "unknown-tls": (replace('[peer]', '[applies]\ntls = ["1.4"]\n\n[peer]'),
-                    f"{CASE_FILE}:8: applies.tls[1]: unknown value '1.4'"),
+                    f"{F}:8: applies.tls[1]: unknown value '1.4'"),
     "wait-without-signal": (replace('op = "shutdown"', 'op = "wait_peer"\nmarker = "go"'),
-                            f"{CASE_FILE}:15: steps[2].marker: the peer never sends marker 'go'"),
+                            f"{F}:15: steps[2].marker: the peer never sends marker 'go'"),
     "negative-size": (replace('until = "close"', 'bytes = -1'),
-                      f"{CASE_FILE}:19: steps[3].bytes: -1 is out of range 0..16777216"),
+                      f"{F}:19: steps[3].bytes: -1 is out of range 0..16777216"),
     "huge-size": (replace('until = "close"', 'bytes = 1_000_000_000'),
-                  f"{CASE_FILE}:19: steps[3].bytes: 1000000000 is out of range 0..16777216"),
+                  f"{F}:19: steps[3].bytes: 1000000000 is out of range 0..16777216"),
     "huge-record": (replace('personality = "well-behaved"',
                             'actions = [{do = "send_data", bytes = 20000, records = [20000]}]'),
-                    f"{CASE_FILE}:8: peer.actions[1].records[1]: 20000 is out of range 1..16384"
+                    f"{F}:8: peer.actions[1].records[1]: 20000 is out of range 1..16384"
                     .replace("1..16384", "0..16384")),
     "records-do-not-add-up": (replace('personality = "well-behaved"',
                                       'actions = [{do = "send_data", bytes = 10, '
                                       'records = [4, 4]}]'),
-                              f"{CASE_FILE}:8: peer.actions[1].records: record sizes add up to 8, "
+                              f"{F}:8: peer.actions[1].records: record sizes add up to 8, "
                               "not bytes = 10"),
     "zero-timeout": (replace('label = "close"', 'label = "close"\ntimeout_ms = 0'),
-                     f"{CASE_FILE}:16: steps[2].timeout_ms: 0 is out of range 1..120000"),
+                     f"{F}:16: steps[2].timeout_ms: 0 is out of range 1..120000"),
     "timeout-beyond-deadline": (replace('label = "close"', 'label = "close"\ntimeout_ms = 9000'),
-                                f"{CASE_FILE}:16: steps[2].timeout_ms: 9000 ms is longer than the "
+                                f"{F}:16: steps[2].timeout_ms: 9000 ms is longer than the "
                                 "case's deadline_ms (8000)"),
     "huge-deadline": (replace('[peer]', 'deadline_ms = 99999999\n\n[peer]'),
-                      f"{CASE_FILE}:7: deadline_ms: 99999999 is out of range 100..120000"),
+                      f"{F}:7: deadline_ms: 99999999 is out of range 100..120000"),
     "bad-version-range": (append('\n[[expect.api.versions]]\nrange = "about 3"\n'
                                  '[expect.api.versions.steps]\nclose = {ret = 0}\n'),
-                          f"{CASE_FILE}:37: expect.api.versions[1].range: 'about 3' is not a version"),
+                          f"{F}:37: expect.api.versions[1].range: 'about 3' is not a version"),
     "bad-ret": (replace('close = {ret = 0,', 'close = {ret = "zero",'),
-                f"{CASE_FILE}:33: expect.api.steps.close.ret: must be an integer or a comparison"),
+                f"{F}:33: expect.api.steps.close.ret: must be an integer or a comparison"),
     "no-expectations": (lambda t: t[:t.index("[expect.rfc.outcomes]")] +
                         "[expect.rfc]\npeer_expects_ok = true\n",
-                        f"{CASE_FILE}:22: expect: states no expectation"),
+                        f"{F}:22: expect: states no expectation"),
     "bad-hex": (replace('personality = "well-behaved"',
                         'actions = [{do = "send_raw", hex = "abc"}]'),
-                f"{CASE_FILE}:8: peer.actions[1].hex: must be pairs of hex digits"),
+                f"{F}:8: peer.actions[1].hex: must be pairs of hex digits"),
     "unknown-alert": (replace('personality = "well-behaved"',
                               'actions = [{do = "send_alert", alert = "close_notfy"}]'),
-                      f"{CASE_FILE}:8: peer.actions[1].alert: unknown alert 'close_notfy'"),
+                      f"{F}:8: peer.actions[1].alert: unknown alert 'close_notfy'"),
 }
 MALFORMED_CASES = {k: v for k, v in MALFORMED_CASES.items() if v[1] is not None}

@@ -23,7 +23,7 @@ from harness.spec.stack import load_stack
 from support.build import BIN, BUILD, CERT, KEY, PEER, PYTHON, ROOT
 from support.front_door import results, tlsclose
 
-LIAR = ROOT / "tests" / "broken_stacks" / "liar-ret-one.toml"
+LIAR = ROOT / "tests" / "system" / "broken_stacks" / "liar-ret-one.toml"
 NEEDED = [PEER, BIN / "tlsclose-shim-openssl", BIN / "tlsclose-shim-gnutls", CERT, KEY]
 MISSING = [str(p) for p in NEEDED if not p.exists()]
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"not built: {', '.join(MISSING)}")

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_tlsclose
+from support.front_door import tlsclose
 from support.harness_files import MALFORMED_CASES as CASE_MALFORMED
-from support.harness_files import VALID_CASE
+from support.harness_files import VALID_CASE, write_case
 
+RUN_S = 120           # bad input ends a run at once; this only bounds a bug
 EARLIER = {"format": 1, "note": "an earlier run's results, which bad input must not touch"}
 
 STACK = """\
@@ -38,7 +39,7 @@ STACK_MALFORMED = {
     "wrong-type": (('tls = ["1.2", "1.3"]', 'tls = "1.3"'),
                    "fake.toml:5: tls: must be an array of strings, not a string"),
     "missing-command": (('command = ["{bin}/tlsclose-shim-openssl"]\n', ''),
-                        "fake.toml:1: command: missing (required)"),
+                    "fake.toml:1: command: missing (required)"),
     "unknown-io": (('"memory"]', '"telepathy"]'),
                    "fake.toml:7: io[3]: unknown value 'telepathy'"),
     "impossible-roles": (('roles = ["client", "server"]', 'roles = []'),
@@ -106,10 +107,7 @@ def earlier(tmp_path):
 
 
 def _cases_dir(tmp_path: Path, text: str) -> Path:
-    d = tmp_path / "cases"
-    d.mkdir()
-    (d / "example-case.toml").write_text(text)
-    return d
+    return write_case(tmp_path / "cases", text).parent
 
 
 @pytest.mark.parametrize("name", sorted(CASE_MALFORMED))
@@ -117,8 +115,8 @@ def test_malformed_case_file(name, tmp_path, build, earlier):
     mutate, expected = CASE_MALFORMED[name]
     out, untouched = earlier
     cases = _cases_dir(tmp_path, mutate(VALID_CASE))
-    done = run_tlsclose("run", "--cases-dir", cases, "--stack", "openssl", "--out", out,
-                        build=build)
+    done = tlsclose("run", "--cases-dir", cases, "--stack", "openssl", "--out", out,
+                    build=build, timeout=RUN_S)
     assert done.returncode == 2, done.stdout + done.stderr
     assert expected in done.stderr.replace(str(cases) + "/", "")
     untouched()
@@ -132,8 +130,8 @@ def test_malformed_stack_file(name, tmp_path, build, earlier):
     cases = _cases_dir(tmp_path, VALID_CASE)
     stack = tmp_path / "fake.toml"
     stack.write_text(STACK.replace(old, new, 1))
-    done = run_tlsclose("run", "--cases-dir", cases, "--stack-file", stack, "--out", out,
-                        build=build)
+    done = tlsclose("run", "--cases-dir", cases, "--stack-file", stack, "--out", out,
+                    build=build, timeout=RUN_S)
     assert done.returncode == 2, done.stdout + done.stderr
     assert expected in done.stderr.replace(str(tmp_path) + "/", "")
     untouched()
@@ -143,8 +141,9 @@ def test_stack_selected_twice(tmp_path, build, earlier):
     out, untouched = earlier
     stack = tmp_path / "fake.toml"
     stack.write_text(STACK)
-    done = run_tlsclose("run", "--cases-dir", _cases_dir(tmp_path, VALID_CASE),
-                        "--stack-file", stack, "--stack-file", stack, "--out", out, build=build)
+    done = tlsclose("run", "--cases-dir", _cases_dir(tmp_path, VALID_CASE),
+                    "--stack-file", stack, "--stack-file", stack, "--out", out, build=build,
+                    timeout=RUN_S)
     assert done.returncode == 2 and "stack fake is selected twice" in done.stderr
     untouched()
 
@@ -153,8 +152,8 @@ def test_case_that_applies_nowhere(tmp_path, build, earlier):
     """Applicability no stack can meet: no cell at all is a usage error."""
     out, untouched = earlier
     text = VALID_CASE.replace("[peer]", '[applies]\ntls = ["1.2"]\n\n[peer]')
-    done = run_tlsclose("run", "--cases-dir", _cases_dir(tmp_path, text), "--stack", "openssl",
-                        "--tls", "1.3", "--out", out, build=build)
+    done = tlsclose("run", "--cases-dir", _cases_dir(tmp_path, text), "--stack", "openssl",
+                    "--tls", "1.3", "--out", out, build=build, timeout=RUN_S)
     assert done.returncode == 2 and "no cell matches" in done.stderr
     untouched()
 
@@ -197,7 +196,7 @@ def test_malformed_peer_script(name, tmp_path, build):
     tls = "1.2" if name == "keyupdate-in-tls12" else "1.3"
     done = _run_program([str(build / "bin" / "tlsclose-peer"), "--role", "server", "--tls", tls,
                          "--cert", str(creds / "cert.pem"), "--key", str(creds / "key.pem")],
-                        script)
+                    script)
     assert done.returncode == 2, done.stdout + done.stderr
     end = _last_json(done.stdout)
     assert end["ev"] == "end" and end["status"] == "error" and expected in end["message"], end

@@ -12,11 +12,17 @@ import signal
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
-from conftest import STACKS, listening_inodes, pids_with_env, results, socket_inodes, \
-    tlsclose, write_case
+from harness.base.vocabulary import TLS_VERSIONS
+from support import front_door
+from support.front_door import results
+from support.harness_files import write_short_case
+from support.procfs import listening_inodes, pids_with_env, socket_inodes
+
+STACKS = Path(__file__).resolve().parent / "stacks"
 
 READY_WITHIN_S = 60
 STOP_WITHIN_S = 20
@@ -57,11 +63,11 @@ def test_interrupted_run_leaves_nothing_behind(build, tmp_path, sig):
     os.mkfifo(fifo)
     fifo_fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     out = tmp_path / "out"
-    cases = write_case(tmp_path / "cases", deadline=60000, tls=("1.2", "1.3"))
+    cases = write_short_case(tmp_path / "cases", deadline=60000, tls=TLS_VERSIONS)
     env = {**os.environ, "TLSCLOSE_RELIABILITY_TAG": tag, "TLSCLOSE_TEST_READY": str(fifo)}
-    argv = tlsclose("run", "--cases-dir", cases, "--stack-file", STACKS / "hang.toml",
-                    "--io", "blocking", "--role", "client", "-j", "1", "--out", out,
-                    build=build)
+    argv = front_door.argv("run", "--cases-dir", cases, "--stack-file", STACKS / "hang.toml",
+                           "--io", "blocking", "--role", "client", "-j", "1", "--out", out,
+                           build=build)
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                             text=True, start_new_session=True)
     try:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import shutil
 
-from yourstacklib import ROOT, require_build, run, stack_file
-
+from support.build import ROOT, require_built
+from support.front_door import run_out
+from support.your_stack import stack_file
 CELL = ("--case", "sut-closes-first-shutdown-returns-zero", "--tls", "1.3", "--io", "blocking",
         "--role", "client")
 MISSING_PKG = "libtlsclose-no-such-package-dev"
@@ -33,19 +34,19 @@ def stacks_dir(tmp_path, **extra):
 
 
 def test_default_is_openssl_and_gnutls(tmp_path):
-    require_build()
+    require_built()
     d = stacks_dir(tmp_path, absent=('"{bin}/tlsclose-shim-absent"', f'"{MISSING_PKG}"'))
-    rc, doc, out = run(tmp_path / "out", "--stacks-dir", str(d), *CELL)
+    rc, doc, out = run_out("run", tmp_path / "out", "--stacks-dir", d, *CELL)
     assert rc == 0, out
     assert list(doc["stacks"]) == ["openssl", "gnutls"]
 
 
 def test_all_reports_missing_stacks_as_unavailable(tmp_path):
-    require_build()
+    require_built()
     d = stacks_dir(tmp_path,
                    absent=('"{bin}/tlsclose-shim-absent"', f'"{MISSING_PKG}", "libssl-dev"'),
                    nolib=('"/bin/false"', f'"{MISSING_PKG}"'))
-    rc, doc, out = run(tmp_path / "out", "--stacks-dir", str(d), "--stack", "all", *CELL)
+    rc, doc, out = run_out("run", tmp_path / "out", "--stacks-dir", d, "--stack", "all", *CELL)
     assert rc == 0, out
     assert list(doc["stacks"]) == ["openssl", "gnutls", "absent", "nolib"]
     hint = f"unavailable: apt-get install {MISSING_PKG} and rebuild"
@@ -61,9 +62,9 @@ def test_all_reports_missing_stacks_as_unavailable(tmp_path):
 
 
 def test_a_shim_without_version_and_nothing_missing_is_an_error(tmp_path):
-    require_build()
+    require_built()
     d = stacks_dir(tmp_path, broken=('"/bin/false"', '"libssl-dev"'))
-    rc, doc, out = run(tmp_path / "out", "--stacks-dir", str(d), "--stack", "broken", *CELL)
+    rc, doc, out = run_out("run", tmp_path / "out", "--stacks-dir", d, "--stack", "broken", *CELL)
     assert rc == 3, out
     assert doc["stacks"]["broken"]["available"] is True
     assert "without a version line" in doc["stacks"]["broken"]["error"]
@@ -71,9 +72,9 @@ def test_a_shim_without_version_and_nothing_missing_is_an_error(tmp_path):
 
 
 def test_all_with_a_name_again_selects_it_once(tmp_path):
-    require_build()
+    require_built()
     d = stacks_dir(tmp_path)
-    rc, doc, out = run(tmp_path / "out", "--stacks-dir", str(d), "--stack", "all", "--stack",
-                       "openssl", *CELL)
+    rc, doc, out = run_out("run", tmp_path / "out", "--stacks-dir", d, "--stack", "all",
+                           "--stack", "openssl", *CELL)
     assert rc == 0, out
     assert list(doc["stacks"]) == ["openssl", "gnutls"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import subprocess
 
-from yourstacklib import BUILD, require_build, run, stack_file
-
+from support.build import BIN, require_built
+from support.front_door import run_out
+from support.your_stack import stack_file
 CASE = ("--case", "peer-closes-first-shutdown-returns-one", "--tls", "1.3", "--io", "blocking",
         "--role", "client")
 STACK = """\
@@ -39,22 +40,21 @@ __attribute__((constructor)) static void mark(void)
 
 
 def test_prefix_wraps_the_shim_with_env(tmp_path):
-    require_build()
+    require_built()
     log = tmp_path / "wrapper.log"
     wrapper = tmp_path / "wrap.sh"
     wrapper.write_text('#!/bin/sh\necho "$WRAP_MARK $*" >> "$WRAP_LOG"\nexec "$@"\n')
     wrapper.chmod(0o755)
     extra = (f'prefix = ["{wrapper}"]\n'
              f'env = {{WRAP_MARK = "wrapped", WRAP_LOG = "{log}"}}')
-    rc, doc, out = run(tmp_path / "out", "--stack-file",
-                       str(stack_file(tmp_path, "wrapped", STACK.format(name="wrapped",
-                                                                        extra=extra))), *CASE)
+    stack = stack_file(tmp_path, "wrapped", STACK.format(name="wrapped", extra=extra))
+    rc, doc, out = run_out("run", tmp_path / "out", "--stack-file", stack, *CASE)
     assert rc == 0, out
     (cell,) = doc["cells"]
     assert cell["verdict"] == "PASS", cell["reason"]
-    assert cell["argv"]["sut"][:2] == [str(wrapper), str(BUILD / "bin" / "tlsclose-shim-example")]
+    assert cell["argv"]["sut"][:2] == [str(wrapper), str(BIN / "tlsclose-shim-example")]
     lines = log.read_text().splitlines()
-    shim = str(BUILD / "bin" / "tlsclose-shim-example")
+    shim = str(BIN / "tlsclose-shim-example")
     assert lines[0] == f"wrapped {shim} --version"          # the version call goes through it
     assert lines[1].startswith(f"wrapped {shim} --role client --tls 1.3 --io blocking")
     assert len(lines) == 2
@@ -62,14 +62,13 @@ def test_prefix_wraps_the_shim_with_env(tmp_path):
 
 
 def test_env_preloads_a_library_into_the_shim_only(tmp_path):
-    require_build()
+    require_built()
     src, lib, marks = tmp_path / "mark.c", tmp_path / "libmark.so", tmp_path / "marks"
     src.write_text(MARK_SO)
     subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
     extra = f'env = {{LD_PRELOAD = "{lib}", MARK_FILE = "{marks}"}}'
-    rc, doc, out = run(tmp_path / "out", "--stack-file",
-                       str(stack_file(tmp_path, "preloaded", STACK.format(name="preloaded",
-                                                                          extra=extra))), *CASE)
+    stack = stack_file(tmp_path, "preloaded", STACK.format(name="preloaded", extra=extra))
+    rc, doc, out = run_out("run", tmp_path / "out", "--stack-file", stack, *CASE)
     assert rc == 0, out
     assert doc["cells"][0]["verdict"] == "PASS"
     lines = marks.read_text().splitlines()

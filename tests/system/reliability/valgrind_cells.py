@@ -2,7 +2,9 @@
 valgrind (--leak-check=full --errors-for-leak-kinds=all), so a leak of any
 kind, still-reachable blocks included, or an invalid access in either fails.
 
-    /usr/bin/python3 tests/reliability/valgrind_cells.py [--build-dir B] [--all]
+    /usr/bin/python3 -m tests.system.reliability.valgrind_cells [--build-dir B] [--all]
+
+(from the repository root: it runs as a module of the tree, beside the harness).
 
 Without --all a sample: every case with one cell per stack (TLS version, IO
 mode and role rotating through the cases). The cells keep their verdicts:
@@ -20,16 +22,14 @@ import shutil
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from harness.run import processes as cellrun, runner
+from harness.run.detect import detect
+from harness.run.evaluate import judge
+from harness.run.matrix import Selection, expand
+from harness.spec import corpus
+from harness.spec.stack import load_stack
 
-from harness.run import processes as cellrun, runner  # noqa: E402
-from harness.spec import corpus  # noqa: E402
-from harness.run.evaluate import judge  # noqa: E402
-from harness.run.matrix import Selection, expand  # noqa: E402
-from harness.run.detect import detect  # noqa: E402
-from harness.spec.stack import load_stack  # noqa: E402
+ROOT = Path(__file__).resolve().parents[3]
 
 VALGRIND_EXIT = 99
 VALGRIND = ["valgrind", "--quiet", f"--error-exitcode={VALGRIND_EXIT}", "--leak-check=full",

@@ -9,12 +9,20 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
-from conftest import STACKS, HERE, pids_with_env, results, run_tlsclose, write_case
+from harness.base.vocabulary import TLS_VERSIONS
+from support.front_door import results, tlsclose
+from support.harness_files import write_short_case
+from support.procfs import pids_with_env
+
+HERE = Path(__file__).resolve().parent
+STACKS = HERE / "stacks"
 
 ONE = ("--tls", "1.3", "--io", "blocking", "--role", "client")
+RUN_S = 120           # every run here ends in seconds; this only bounds a bug
 
 
 def tagged_env() -> tuple[str, dict]:
@@ -25,10 +33,10 @@ def tagged_env() -> tuple[str, dict]:
 
 @pytest.mark.parametrize("sig", ["SIGSEGV", "SIGABRT", "SIGBUS"])
 def test_crashing_shim_is_crash_with_signal_and_last_output(build, tmp_path, sig):
-    cases = write_case(tmp_path / "cases")
+    cases = write_short_case(tmp_path / "cases")
     env = {**os.environ, "CRASH_SIGNAL": sig}
-    done = run_tlsclose("run", "--cases-dir", cases, "--stack-file", STACKS / "crash.toml",
-                        *ONE, "--out", tmp_path / "out", build=build, env=env)
+    done = tlsclose("run", "--cases-dir", cases, "--stack-file", STACKS / "crash.toml",
+                    *ONE, "--out", tmp_path / "out", build=build, env=env, timeout=RUN_S)
     assert done.returncode == 3, done.stdout + done.stderr
     (cell,) = results(tmp_path / "out")["cells"]
     assert cell["verdict"] == "CRASH"
@@ -43,9 +51,9 @@ def test_crashing_peer_is_crash_naming_the_peer(build, tmp_path):
     (fake / "credentials").symlink_to(build / "credentials")
     (fake / "bin" / "tlsclose-peer").symlink_to(HERE / "shims" / "crash_peer.py")
     (fake / "bin" / "tlsclose-shim-openssl").symlink_to(build / "bin" / "tlsclose-shim-openssl")
-    cases = write_case(tmp_path / "cases")
-    done = run_tlsclose("run", "--cases-dir", cases, "--stack", "openssl", *ONE,
-                        "--out", tmp_path / "out", build=fake)
+    cases = write_short_case(tmp_path / "cases")
+    done = tlsclose("run", "--cases-dir", cases, "--stack", "openssl", *ONE,
+                    "--out", tmp_path / "out", build=fake, timeout=RUN_S)
     assert done.returncode == 3, done.stdout + done.stderr
     (cell,) = results(tmp_path / "out")["cells"]
     assert cell["verdict"] == "CRASH", cell["reason"]
@@ -55,10 +63,10 @@ def test_crashing_peer_is_crash_naming_the_peer(build, tmp_path):
 
 def test_hanging_shim_times_out_naming_the_step(build, tmp_path):
     tag, env = tagged_env()
-    cases = write_case(tmp_path / "cases", deadline=1500)
+    cases = write_short_case(tmp_path / "cases", deadline=1500)
     start = time.monotonic()
-    done = run_tlsclose("run", "--cases-dir", cases, "--stack-file", STACKS / "hang.toml",
-                        *ONE, "--out", tmp_path / "out", build=build, env=env)
+    done = tlsclose("run", "--cases-dir", cases, "--stack-file", STACKS / "hang.toml",
+                    *ONE, "--out", tmp_path / "out", build=build, env=env, timeout=RUN_S)
     took = time.monotonic() - start
     assert done.returncode == 3, done.stdout + done.stderr
     (cell,) = results(tmp_path / "out")["cells"]
@@ -73,11 +81,11 @@ def test_hanging_shim_times_out_naming_the_step(build, tmp_path):
 
 def test_run_deadline_cuts_running_cells_and_marks_unstarted_ones(build, tmp_path):
     tag, env = tagged_env()
-    cases = write_case(tmp_path / "cases", deadline=60000, tls=("1.2", "1.3"))
+    cases = write_short_case(tmp_path / "cases", deadline=60000, tls=TLS_VERSIONS)
     start = time.monotonic()
-    done = run_tlsclose("run", "--cases-dir", cases, "--stack-file", STACKS / "hang.toml",
-                        "--io", "blocking", "--role", "client", "-j", "1", "--deadline", "2",
-                        "--out", tmp_path / "out", build=build, env=env)
+    done = tlsclose("run", "--cases-dir", cases, "--stack-file", STACKS / "hang.toml",
+                    "--io", "blocking", "--role", "client", "-j", "1", "--deadline", "2",
+                    "--out", tmp_path / "out", build=build, env=env, timeout=RUN_S)
     took = time.monotonic() - start
     assert done.returncode == 3, done.stdout + done.stderr
     assert took < 20, took
@@ -92,6 +100,7 @@ def test_run_deadline_cuts_running_cells_and_marks_unstarted_ones(build, tmp_pat
 
 @pytest.mark.parametrize("value", ["0", "-1", "soon"])
 def test_bad_deadline_is_usage_error(build, tmp_path, value):
-    done = run_tlsclose("run", "--deadline", value, "--out", tmp_path / "out", build=build)
+    done = tlsclose("run", "--deadline", value, "--out", tmp_path / "out", build=build,
+                    timeout=RUN_S)
     assert done.returncode == 2 and "--deadline" in done.stderr
     assert not (tmp_path / "out").exists()

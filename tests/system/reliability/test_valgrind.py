@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import build_dir
+from support.build import PEER
 from valgrind_cells import all_cells, run_one, sanitized
 
 SAMPLE = [
@@ -19,7 +19,7 @@ SAMPLE = [
 
 
 @pytest.mark.skipif(not shutil.which("valgrind"), reason="valgrind is not installed")
-@pytest.mark.skipif(sanitized(build_dir() / "bin" / "tlsclose-peer"),
+@pytest.mark.skipif(sanitized(PEER),
                     reason="a sanitizer build cannot run under valgrind (LeakSanitizer checks it)")
 @pytest.mark.parametrize("cell_id", SAMPLE)
 def test_cell_is_memcheck_clean(build, cell_id):

@@ -5,31 +5,25 @@ Against it, cells that pass on OpenSSL itself must FAIL, and for the reason
 that names the lie: the return value and outcome for ret-one, the missing
 close_notify on the wire for no-notify.
 """
-import json
-import os
-import subprocess
+from pathlib import Path
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.environ.get("TLSCLOSE_BUILD_DIR", os.path.join(ROOT, "build"))
-HERE = os.path.dirname(os.path.abspath(__file__))
+from support.build import BIN
+from support.front_door import results, tlsclose
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(os.path.join(BUILD, "bin", "tlsclose-shim-openssl")),
-    reason="the OpenSSL shim is not built")
+HERE = Path(__file__).resolve().parent
+
+pytestmark = pytest.mark.skipif(not (BIN / "tlsclose-shim-openssl").exists(),
+                                reason="the OpenSSL shim is not built")
 
 
 def run(tmp_path, stack_file: str, case: str) -> list[dict]:
     out = tmp_path / "out"
-    done = subprocess.run(
-        ["/usr/bin/python3", os.path.join(ROOT, "tlsclose"), "run", "--no-build",
-         "--build-dir", BUILD, "--stack-file", os.path.join(HERE, stack_file),
-         "--case", case, "--out", str(out)],
-        capture_output=True, text=True, timeout=300)
+    done = tlsclose("run", "--stack-file", HERE / stack_file, "--case", case, "--out", out,
+                    timeout=300)
     assert done.returncode == 1, f"expected exit 1 (some FAIL):\n{done.stdout}{done.stderr}"
-    with open(out / "results.json") as f:
-        return json.load(f)["cells"]
+    return results(out)["cells"]
 
 
 def failed(cell: dict) -> list[dict]:

@@ -16,23 +16,18 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from harness.base import versions
+from harness.run.evaluate import api_expectations
+from harness.run.matrix import expand
+from harness.spec.corpus import load_cases
+from harness.spec.stack import load_stack
+from support.build import BUILD, ROOT
+from support.front_door import results, tlsclose
 
-from harness.base import versions  # noqa: E402
-from harness.spec.corpus import load_cases  # noqa: E402
-from harness.run.evaluate import api_expectations  # noqa: E402
-from harness.run.matrix import expand  # noqa: E402
-from harness.spec.stack import load_stack  # noqa: E402
-
-PY = "/usr/bin/python3"
-BUILD = Path(os.environ.get("TLSCLOSE_BUILD_DIR") or ROOT / "build").resolve()
 TREE = BUILD / "openssl-roots-test"
 EXTRA = list(dict.fromkeys(r for r in os.environ.get("TLSCLOSE_OPENSSL_ROOTS", "").split(";")
                            if r.strip() and Path(r).resolve() != Path("/usr")))
@@ -69,10 +64,8 @@ def tree() -> Path:
 
 def run(tree: Path, out: Path, stack: str, *cases: str) -> dict:
     args = [a for c in cases for a in ("--case", c)]
-    subprocess.run([PY, str(ROOT / "tlsclose"), "run", "--no-build", "--build-dir", str(tree),
-                    "--stack", stack, "--no-report", "--out", str(out), *args], cwd=ROOT,
-                   capture_output=True, text=True, timeout=600)
-    return json.loads((out / "results.json").read_text())
+    tlsclose("run", "--stack", stack, "--no-report", "--out", out, *args, build=tree)
+    return results(out)
 
 
 def test_the_root_becomes_a_stack_file_made_from_openssl_toml(tree):

@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 import subprocess
 
-from yourstacklib import (BUILD, ROOT, build_example, doc_blocks, require_build, run,
-                          stack_file)
+from support.build import BIN, ROOT, require_built
+from support.front_door import run_out
+from support.your_stack import build_example, doc_blocks, stack_file
 
 EXAMPLE_TOML = "stacks/example/example.toml"
 EXAMPLE_C = "stacks/example/shim_example.c"
@@ -32,12 +33,12 @@ def test_doc_block_builds_and_says_its_version(tmp_path):
 
 
 def test_doc_block_runs_the_matrix(tmp_path):
-    require_build()
+    require_built()
     binary = build_example(tmp_path)
     toml = doc_blocks()[EXAMPLE_TOML].replace('"{bin}/tlsclose-shim-example"', f'"{binary}"')
     assert str(binary) in toml
-    rc, doc, out = run(tmp_path / "out", "--stack-file", str(stack_file(tmp_path, "example",
-                                                                        toml)), "-j", "2")
+    stack = stack_file(tmp_path, "example", toml)
+    rc, doc, out = run_out("run", tmp_path / "out", "--stack-file", stack, "-j", "2")
     assert rc == 0, out
     cells = doc["cells"]
     counts = {v: sum(c["verdict"] == v for c in cells) for v in ("PASS", "SKIP", "KNOWN")}
@@ -55,11 +56,11 @@ def test_doc_block_runs_the_matrix(tmp_path):
 
 
 def test_the_cmake_target_is_the_same_shim(tmp_path):
-    require_build()
-    binary = BUILD / "bin" / "tlsclose-shim-example"
+    require_built()
+    binary = BIN / "tlsclose-shim-example"
     assert binary.exists(), "not built: target tlsclose-shim-example"
-    rc, doc, out = run(tmp_path, "--stack-file", str(ROOT / EXAMPLE_TOML), "--case",
-                       "peer-closes-first-shutdown-returns-one", "--io", "blocking")
+    rc, doc, out = run_out("run", tmp_path, "--stack-file", ROOT / EXAMPLE_TOML, "--case",
+                           "peer-closes-first-shutdown-returns-one", "--io", "blocking")
     assert rc == 0, out
     assert [c["verdict"] for c in doc["cells"]] == ["PASS"] * 4, out
     assert doc["stacks"]["example"]["library"].startswith("OpenSSL ")

@@ -2,7 +2,7 @@
 time while every core is kept busy, must give the same verdict and the same
 native results (per op: outcome and the library's error name) every time.
 
-    /usr/bin/python3 tests/reliability/stability.py [--runs 20] [--loaded 10]
+    /usr/bin/python3 tests/system/reliability/stability.py [--runs 20] [--loaded 10]
                      [--build-dir build] [--out DIR]
 
 Runs alternate idle and loaded so that both conditions meet the same code
@@ -23,7 +23,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PYTHON = "/usr/bin/python3"
 # One matrix run takes ~15 s idle on 2 cores; a loaded one about twice that.
 RUN_TIMEOUT_S = 900

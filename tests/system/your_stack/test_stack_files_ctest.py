@@ -7,8 +7,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from yourstacklib import ROOT, stack_file
 from harness.commands import ctest_entries
+from support.build import ROOT
+from support.your_stack import stack_file
 
 EXAMPLE = ROOT / "stacks" / "example" / "example.toml"
 
