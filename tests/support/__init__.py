@@ -10,6 +10,7 @@
 - procfs: processes and sockets seen through /proc
 - probe: black-box endpoints for `tlsclose probe`
 - your_stack: the code blocks of docs/your-stack.md, stack files of one's own
+- results_docs: results.json documents for the report writers' tests
 
 The modules import each other relatively, so the package works whatever
 puts tests/ on sys.path (tests/conftest.py does for pytest).

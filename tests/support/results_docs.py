@@ -1,4 +1,7 @@
-"""A large results document made from the small fixture, for size and speed tests.
+"""results.json documents for the report writers' tests (tests/reports):
+the hand-written small one (tests/reports/results-small.json: every
+verdict, three stacks, 32 cells), a large one made from it for size and
+speed tests, and a lookup of cells.
 
 make_big(small, ncases) gives ncases cases x every stack x TLS 1.2/1.3 x three
 IO modes x two roles (24 cells per case with two stacks: 50 cases -> 1,200
@@ -9,8 +12,25 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 
 from reports import model
+
+from .build import ROOT
+
+SMALL = ROOT / "tests" / "reports" / "results-small.json"
+
+
+def load_small() -> dict:
+    return json.loads(SMALL.read_text(encoding="utf-8"))
+
+
+def cell_by(doc: dict, case_prefix: str, stack: str, verdict: str | None = None) -> dict:
+    for cell in doc["cells"]:
+        if cell["case"].startswith(case_prefix) and cell["stack"] == stack and \
+                (verdict is None or cell["verdict"] == verdict):
+            return cell
+    raise LookupError(f"no cell {case_prefix}/{stack}/{verdict} in the fixture")
 
 
 def make_big(small: dict, ncases: int = 50, stacks: tuple = ("openssl", "gnutls")) -> dict:
