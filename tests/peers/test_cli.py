@@ -14,6 +14,7 @@ import pytest
 
 from harness.run.processes import run_cell
 from support.cells import Cell
+from support.children import reaped
 from support.peers import cell, peer_cmd, sut_cmd
 
 
@@ -143,9 +144,8 @@ def test_listen_fd_transport(progs):
         f.flush()
         argv = [*peer_cmd(progs, "server", "1.3"), "--listen-fd", str(lst.fileno()),
                 "--script", f.name, "--deadline-ms", "5000"]
-        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             pass_fds=(lst.fileno(),))
-        try:
+        with reaped(subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, pass_fds=(lst.fileno(),))) as p:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
@@ -154,10 +154,6 @@ def test_listen_fd_transport(progs):
                     assert s.recv(5) == bytes(range(5))
                     s.unwrap()
             out, err = p.communicate(timeout=10)
-        finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
     assert p.returncode == 0, err
     lines = [json.loads(x) for x in out.splitlines()]
     assert [e for e in lines if e["ev"] == "expect"][0]["ok"] is True

@@ -20,14 +20,10 @@ KEY = Path(os.environ.get("TLSCLOSE_KEY") or BIN.parent / "credentials" / "key.p
 PEER = BIN / "tlsclose-peer"
 
 
-def missing(*paths: Path) -> list[str]:
-    return [str(p) for p in paths if not p.exists()]
-
-
 def require_built(*paths: Path) -> None:
     """Fails the test when a program or credential is not built: a broken
     build must never look green. Without arguments: the peer and the
     credentials, which every cell needs."""
-    gone = missing(*(paths or (PEER, CERT, KEY)))
+    gone = [str(p) for p in paths or (PEER, CERT, KEY) if not p.exists()]
     if gone:
         pytest.fail("not built: " + ", ".join(gone))

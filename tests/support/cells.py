@@ -25,7 +25,7 @@ from harness.base.vocabulary import DEFAULT_DEADLINE_MS, IO_MODES, ROLES, TLS_VE
 from harness.run.processes import CellRun, ProcessResult, run_cell
 from harness.spec.stack import load_stack
 
-from .build import BIN, CERT, KEY, PEER, ROOT
+from .build import BIN, CERT, KEY, PEER, ROOT, require_built
 
 OTHER_ROLE = {"client": "server", "server": "client"}
 # Over a blocking socket the library waits by itself; only these modes can
@@ -72,10 +72,7 @@ def built(shim_name: str | None, *, optional: bool = False) -> Programs:
     progs = programs_for(shim_name)
     if optional and progs.shim and not progs.shim.exists():
         pytest.skip(f"optional stack not built: {progs.shim}")
-    gone = [str(p) for p in (progs.shim, progs.peer, progs.cert, progs.key)
-            if p and not p.exists()]
-    if gone:
-        pytest.fail("not built: " + ", ".join(gone))
+    require_built(*(p for p in (progs.shim, progs.peer, progs.cert, progs.key) if p))
     return progs
 
 

@@ -56,7 +56,7 @@ STACK = """\
 name = "{name}"
 title = "A fake stack"
 api = "{api}"
-command = ["{command}", "{shim}"]
+command = {command}
 env = {env}
 tls = ["1.2", "1.3"]
 roles = ["client", "server"]
@@ -74,51 +74,28 @@ def write_case(directory: Path, text: str, name: str = "example-case") -> Path:
 
 
 def write_stack(directory: Path, name: str = "fake", api: str = "openssl",
-                env: str = "{}", extra: str = "", shim: Path | None = None) -> Path:
+                env: str = "{}", extra: str = "", shim: Path | None = None,
+                command: list[str] | None = None) -> Path:
+    """A stack file whose shim is the fake one (or shim, run by this Python),
+    or any command (e.g. ["{bin}/tlsclose-shim-openssl"])."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.toml"
-    path.write_text(STACK.format(name=name, api=api, command=sys.executable,
-                                 shim=shim or FAKES / "fake_shim.py", env=env, extra=extra))
+    argv = command or [sys.executable, str(shim or FAKES / "fake_shim.py")]
+    path.write_text(STACK.format(name=name, api=api, command=json.dumps(argv), env=env,
+                                 extra=extra))
     return path
-
-
-# A short case for tests about how the processes of a run end rather than
-# what they report (tests/system/reliability): one blocking client cell per
-# TLS version, a handshake and a shutdown. {id}, {deadline} and {tls} are
-# filled in by write_short_case.
-SHORT_CASE = """\
-id = "{id}"
-title = "A reliability probe"
-cites = ["S1"]
-refs = ["SSL_shutdown(3) DESCRIPTION"]
-why = "Used by the reliability tests only: what matters is how the processes end."
-deadline_ms = {deadline}
-
-[applies]
-tls = {tls}
-io = ["blocking"]
-roles = ["client"]
-
-[peer]
-personality = "well-behaved"
-
-[[steps]]
-op = "handshake"
-
-[[steps]]
-op = "shutdown"
-label = "close"
-
-[expect.rfc.outcomes]
-close = "sent"
-"""
 
 
 def write_short_case(directory: Path, case_id: str = "reliability-probe",
                      deadline: int = 1500, tls: tuple[str, ...] = ("1.3",)) -> Path:
-    """Writes SHORT_CASE into directory; returns the directory (a cases dir)."""
-    write_case(directory, SHORT_CASE.format(id=case_id, deadline=deadline,
-                                            tls=json.dumps(list(tls))), case_id)
+    """VALID_CASE under case_id with a run deadline, applying to one blocking
+    client cell per TLS version in tls: for tests about how the processes of
+    a run end rather than what they report (tests/system/reliability).
+    Returns the directory, a cases directory."""
+    applies = (f'deadline_ms = {deadline}\n\n[applies]\ntls = {json.dumps(list(tls))}\n'
+               'io = ["blocking"]\nroles = ["client"]\n\n[peer]')
+    text = VALID_CASE.replace('id = "example-case"', f'id = "{case_id}"', 1)
+    write_case(directory, text.replace("[peer]", applies, 1), case_id)
     return directory
 
 

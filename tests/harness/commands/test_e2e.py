@@ -11,27 +11,17 @@ import os
 import pytest
 
 from support.build import BUILD
+from support.harness_files import write_stack
 
 PROGRAMS = ["tlsclose-peer", "tlsclose-shim-openssl", "tlsclose-shim-gnutls"]
 MISSING = [p for p in PROGRAMS if not os.access(BUILD / "bin" / p, os.X_OK)]
 MISSING += [c for c in ("cert.pem", "key.pem") if not (BUILD / "credentials" / c).is_file()]
 
-STACK = """\
-name = "{name}"
-title = "{name} built here"
-api = "{api}"
-command = ["{{bin}}/tlsclose-shim-{name}"]
-tls = ["1.2", "1.3"]
-roles = ["client", "server"]
-io = ["blocking", "nonblocking", "memory"]
-"""
-
 
 @pytest.mark.skipif(bool(MISSING), reason=f"not built in {BUILD}: {', '.join(MISSING)}")
 @pytest.mark.parametrize("name, api", [("openssl", "openssl"), ("gnutls", "native")])
 def test_peer_closes_first_against_real_stack(tmp_path, run_cli, name, api):
-    stack = tmp_path / f"{name}.toml"
-    stack.write_text(STACK.format(name=name, api=api))
+    stack = write_stack(tmp_path, name=name, api=api, command=[f"{{bin}}/tlsclose-shim-{name}"])
     rc, out, err = run_cli("run", "--build-dir", BUILD, "--stack-file", stack,
                            "--case", "peer-closes-first-shutdown-returns-one",
                            "--tls", "1.3", "--io", "nonblocking", "--role", "client",

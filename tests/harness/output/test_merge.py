@@ -11,6 +11,7 @@ import json
 import pytest
 
 from harness import cli
+from harness.base.vocabulary import IO_MODES
 from harness.output import results
 from harness.run import shard
 from reports.diff import diff
@@ -48,7 +49,7 @@ def shards(n: int) -> list[tuple[str, dict]]:
 def test_shards_of_one_run_merge_into_the_whole():
     merged = results.merge(shards(3), ["merge"], ROOT)
     assert [c["id"] for c in merged["cells"]] == sorted(IDS, key=lambda i: (
-        i.split("/")[0], ["blocking", "nonblocking", "memory"].index(i.split("/")[3])))
+        i.split("/")[0], IO_MODES.index(i.split("/")[3])))
     assert not merged["tool"]["incomplete"] and "missing_shards" not in merged["tool"]
     assert merged["tool"]["corpus"] == "c0"
 

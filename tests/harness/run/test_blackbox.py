@@ -15,6 +15,7 @@ import pytest
 
 from support import front_door
 from support.build import ROOT, require_built
+from support.children import reaped
 from support.probe import probe
 from support.procfs import port_listened, processes_with
 
@@ -129,16 +130,12 @@ def test_interrupt_kills_the_client_and_writes_partial_results(tmp_path, sig):
     out = tmp_path / "out"
     argv = front_door.argv("probe", "--out", out, "--listen", "0", "--client-cmd",
                            f"echo {{port}} > {fifo}; exec sleep 51.75", "--case", CASE)
-    run = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
+    with reaped(subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True)) as run:
         with open(fifo) as f:              # returns once the first cell's client runs
             assert f.readline().strip().isdigit()
         os.kill(run.pid, sig)              # the harness only, not its children
         output, _ = run.communicate(timeout=60)
-    finally:
-        if run.poll() is None:
-            run.kill()
-            run.wait()
     assert run.returncode == 130, output
     doc = json.loads((out / "results.json").read_text())
     assert doc["tool"]["incomplete"] is True

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from harness.base.problems import InvalidInput
+from harness.base.vocabulary import ROLES, TLS_VERSIONS
 from harness.spec.case import load_case
 from support.build import ROOT
 
@@ -23,7 +24,7 @@ def problems(tmp_path, text: str) -> list[str]:
 
 def test_corpus_case_with_probe_table_loads():
     case = load_case(ROOT / "cases" / "duplicate-close-notify-is-ignored.toml", ROOT)
-    assert case.probe["tls"] == ("1.2", "1.3") and case.probe["roles"] == ("client", "server")
+    assert case.probe["tls"] == TLS_VERSIONS and case.probe["roles"] == ROLES
     assert case.probe["must"] == [] and case.probe["peer_expects_ok"] is False
     assert len(case.probe["must_not"]) == 2
 

@@ -18,6 +18,7 @@ import pytest
 
 from harness.base.vocabulary import TLS_VERSIONS
 from support import front_door
+from support.children import reaped
 from support.front_door import results
 from support.harness_files import write_short_case
 from support.procfs import listening_inodes, pids_with_env, socket_inodes
@@ -70,22 +71,20 @@ def test_interrupted_run_leaves_nothing_behind(build, tmp_path, sig):
                            build=build)
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                             text=True, start_new_session=True)
-    try:
-        shim_pid = wait_ready(fifo_fd, proc)
-        children = pids_with_env(tag) - {proc.pid}
-        assert shim_pid in children and len(children) >= 2, children   # shim and peer
-        listening = listening_inodes()
-        held = {i for pid in children for i in socket_inodes(pid)} & listening
-        assert held, "the peer should be waiting on a listening socket"
-        started = time.monotonic()
-        proc.send_signal(sig)
-        stdout, stderr = proc.communicate(timeout=STOP_WITHIN_S)
-        took = time.monotonic() - started
-    finally:
-        os.close(fifo_fd)
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    with reaped(proc, group=True):
+        try:
+            shim_pid = wait_ready(fifo_fd, proc)
+            children = pids_with_env(tag) - {proc.pid}
+            assert shim_pid in children and len(children) >= 2, children   # shim and peer
+            listening = listening_inodes()
+            held = {i for pid in children for i in socket_inodes(pid)} & listening
+            assert held, "the peer should be waiting on a listening socket"
+            started = time.monotonic()
+            proc.send_signal(sig)
+            stdout, stderr = proc.communicate(timeout=STOP_WITHIN_S)
+            took = time.monotonic() - started
+        finally:
+            os.close(fifo_fd)
     assert proc.returncode == 130, (stdout, stderr)
     assert took < 10, took
     assert not pids_with_env(tag), "a child of the interrupted run is still alive"

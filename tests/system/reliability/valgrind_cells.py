@@ -22,6 +22,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from harness.base.vocabulary import IO_MODES, ROLES, TLS_VERSIONS
 from harness.run import processes as cellrun, runner
 from harness.run.detect import detect
 from harness.run.evaluate import judge
@@ -60,8 +61,10 @@ def sample(cells: list) -> list:
     """One cell per case and stack. The (TLS version, IO mode, role) picked
     steps through all twelve combinations from case to case, and the two
     stacks of one case get opposite roles."""
-    combos = list(itertools.product(("1.3", "1.2"), ("memory", "nonblocking", "blocking"),
-                                    ("client", "server")))
+    # The vocabulary's versions and modes reversed: the order this sample has
+    # always stepped through (1.3 and memory first), so it keeps its cells.
+    combos = list(itertools.product(TLS_VERSIONS[::-1], IO_MODES[::-1], ROLES))
+    n = len(combos)
     by_key: dict[tuple, dict] = {}
     for c in cells:
         by_key.setdefault((c.case.id, c.stack.name), {})[(c.tls, c.io, c.role)] = c
@@ -71,8 +74,8 @@ def sample(cells: list) -> list:
         for j, stack in enumerate(STACKS):
             options = by_key.get((case, stack), {})
             start = 5 * i + j
-            hit = next((options[combos[(start + k) % 12]] for k in range(12)
-                        if combos[(start + k) % 12] in options), None)
+            hit = next((options[combos[(start + k) % n]] for k in range(n)
+                        if combos[(start + k) % n] in options), None)
             if hit:
                 picked.append(hit)
     return picked
