@@ -116,6 +116,60 @@ static int connect_to(const char *spec, int64_t deadline, int *out)
     return rc;
 }
 
+static int listen_on(const struct addrinfo *ai, int backlog, int *out)
+{
+    int one = 1;
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0)
+        return tc_err_set(TC_ERR_SYS, "socket: %s", strerror(errno));
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, backlog) < 0) {
+        int err = errno;
+        close(fd);
+        return tc_err_set(TC_ERR_SYS, "listen: %s", strerror(err));
+    }
+    *out = fd;
+    return TC_OK;
+}
+
+static int bound_port(int fd, int *port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return tc_err_set(TC_ERR_SYS, "getsockname: %s", strerror(errno));
+    *port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                           : ((struct sockaddr_in *)&ss)->sin_port);
+    return TC_OK;
+}
+
+int tc_transport_listen(tc_transport *t, const char *spec, int backlog, int *port)
+{
+    char host[256];
+    const char *service = NULL;
+    int rc = split_host_port(spec, host, sizeof host, &service);
+    if (rc < 0)
+        return tc_err_set(rc, "--listen: '%s' is not HOST:PORT", spec);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
+    struct addrinfo *res;
+    int gai = getaddrinfo(host, service, &hints, &res);
+    if (gai)
+        return tc_err_set(TC_ERR_USAGE, "--listen %s: %s", spec, gai_strerror(gai));
+    int fd = -1;
+    rc = listen_on(res, backlog, &fd);
+    freeaddrinfo(res);
+    if (rc == TC_OK)
+        rc = bound_port(fd, port);
+    if (rc < 0) {
+        if (fd >= 0)
+            close(fd);
+        return rc;
+    }
+    t->listen_fd = fd;
+    return TC_OK;
+}
+
 static int accept_one(int listen_fd, int64_t deadline, int *out)
 {
     int rc = tc_wait_fd(listen_fd, POLLIN, deadline);

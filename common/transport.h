@@ -9,6 +9,8 @@
  *   --fd N[,M...]   already-connected sockets handed down by the harness
  *   --connect H:P   connect to HOST:PORT (numeric IPv4/IPv6 or "localhost")
  *   --listen-fd N   accept() on a listening socket handed down by the harness
+ *   --listen H:P    accept() on a listening socket opened here (the mock
+ *                   peer; port 0 picks a free port, reported to the harness)
  * tc_transport_next() returns the next connection whatever the source. */
 #ifndef TLSCLOSE_TRANSPORT_H
 #define TLSCLOSE_TRANSPORT_H
@@ -37,6 +39,11 @@ void tc_transport_init(tc_transport *t);
 
 /* Parses "N" or "N,M" into t->fds. TC_ERR_USAGE on a bad list. */
 int tc_transport_parse_fds(tc_transport *t, const char *list);
+
+/* Opens a listening TCP socket on "HOST:PORT" (numeric host, PORT 0: a free
+ * port) with this backlog and makes it t->listen_fd; *port gets the port.
+ * TC_ERR_USAGE for a malformed HOST:PORT, TC_ERR_SYS when it cannot listen. */
+int tc_transport_listen(tc_transport *t, const char *spec, int backlog, int *port);
 
 /* Returns in *fd the next connected socket (TCP_NODELAY set, blocking), or an
  * error (TC_ERR_USAGE when no source is left, TC_ERR_TIMEOUT, TC_ERR_SYS). */

@@ -36,6 +36,8 @@ COMMANDS = {
               "merge the results.json files of one run (ctest entries, shards) into one"),
     "probe": ("harness.commands.probe",
               "black-box mode: the mock peer against a running endpoint; wire checks only"),
+    "daemon": ("harness.commands.daemon",
+               "a warm harness for the ctest entries (daemon start|stop --socket PATH)"),
     "bench": ("harness.commands.bench",
               "the performance benchmark: the floor, cells against it, the matrix"),
 }

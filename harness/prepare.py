@@ -23,7 +23,7 @@ BUILD = os.path.join(ROOT, "build")
 PACKAGES = [
     "gcc", "libc6-dev", "cmake", "ninja-build", "pkg-config",
     "openssl", "libssl-dev", "libgnutls28-dev", "libjson-c-dev",
-    "python3", "python3-pytest", "python3-jinja2",
+    "python3", "python3-pytest", "python3-jinja2", "python3-jsonschema",
     # pytest as the matrix driver: `pytest cases/ -n 2` (tests/pytest_plugin)
     "python3-pytest-xdist",
     # report tests: workflow YAML, JUnit schema validation, the headless browser
@@ -32,6 +32,8 @@ PACKAGES = [
     "gnutls-bin",
     # reliability tests: memcheck over the peer and the shims
     "valgrind",
+    # every preset builds in the tests (cmake/presets.cmake): clang and libFuzzer
+    "clang", "libclang-rt-14-dev", "libfuzzer-14-dev",
 ]
 
 JOBS = str(os.cpu_count() or 2)

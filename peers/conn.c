@@ -357,15 +357,12 @@ int conn_send_keyupdate(peer_conn *c, bool request, int64_t deadline)
     return rc == TC_OK ? tc_direction_update(&c->wr) : rc;
 }
 
-int conn_send_partial(peer_conn *c, size_t len, int64_t deadline)
+int conn_send_partial(peer_conn *c, const uint8_t *content, size_t len, int64_t deadline)
 {
-    static uint8_t content[TC_MAX_PLAINTEXT];
     static uint8_t rec[TC_MAX_RECORD + 256];
     size_t rec_len = 0;
     uint64_t seq = c->wr.seq;
     unsigned epoch = c->wr.epoch;
-    for (size_t i = 0; i < len; i++)
-        content[i] = (uint8_t)(i & 0xff);
     if (c->fd < 0 || c->fin_sent)
         return write_wire(c, NULL, 0, deadline);
     int rc = protect(c, TC_CT_APPLICATION_DATA, content, len, rec, sizeof rec, &rec_len);

@@ -98,9 +98,9 @@ int conn_send_record(peer_conn *c, uint8_t type, const uint8_t *content, size_t 
 /* TLS 1.3 KeyUpdate(request), then the write key switches. */
 int conn_send_keyupdate(peer_conn *c, bool request, int64_t deadline);
 
-/* A protected application-data record of len bytes of which only the header
- * and the first half of the protected body are sent. */
-int conn_send_partial(peer_conn *c, size_t len, int64_t deadline);
+/* A protected application-data record of this content (len <= 2^14) of
+ * which only the header and the first half of the protected body are sent. */
+int conn_send_partial(peer_conn *c, const uint8_t *content, size_t len, int64_t deadline);
 
 /* Bytes as they are ("raw" event) or as text after TLS ("plaintext"). */
 int conn_send_raw(peer_conn *c, const uint8_t *bytes, size_t len, int64_t deadline);

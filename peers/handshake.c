@@ -1,5 +1,6 @@
 #include "handshake.h"
 
+#include "openssl_creds.h"
 #include "tc_err.h"
 #include "transport.h"
 
@@ -132,9 +133,9 @@ static int configure(hs_ctx *h, const char *cert, const char *key, const char *c
         return library_error("protocol version");
     /* Only a server presents them: nobody asks the peer for a client
      * certificate, and loading them costs a client about a millisecond. */
-    if (h->server && SSL_CTX_use_certificate_chain_file(h->ctx, cert) != 1)
+    if (h->server && openssl_creds_use_chain(h->ctx, cert) != 1)
         return library_error(cert);
-    if (h->server && SSL_CTX_use_PrivateKey_file(h->ctx, key, SSL_FILETYPE_PEM) != 1)
+    if (h->server && openssl_creds_use_key(h->ctx, key) != 1)
         return library_error(key);
     SSL_CTX_set_verify(h->ctx, SSL_VERIFY_NONE, NULL);
     SSL_CTX_set_keylog_callback(h->ctx, on_keylog);

@@ -12,7 +12,9 @@
  *
  * hs_ctx lives for the whole run, so its session cache and ticket keys
  * survive from one connection to the next: a client offers the newest
- * session of the previous connection, a server can resume it.
+ * session of the previous connection, a server can resume it. In
+ * persistent mode each cell builds its own hs_ctx; only the parsed
+ * certificate and key may come from the server (common/openssl_creds.h).
  *
  * Functions return TC_OK or a negative tc_err (tc_err.h): TC_ERR_USAGE for a
  * bad --cipher, TC_ERR_LIBRARY for a failed handshake or bad credentials

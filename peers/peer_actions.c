@@ -1,5 +1,6 @@
 #include "peer_actions.h"
 
+#include "http_actions.h"
 #include "tc_err.h"
 #include "tls_names.h"
 #include "transcript.h"
@@ -100,7 +101,10 @@ static int exec_send_keyupdate(peer_run *r, const peer_action *a, int64_t deadli
 
 static int exec_send_partial(peer_run *r, const peer_action *a, int64_t deadline)
 {
-    return sent(a, conn_send_partial(r->conn, a->bytes, deadline));
+    static uint8_t pattern[TC_MAX_PLAINTEXT];
+    for (size_t i = 0; i < a->bytes; i++)
+        pattern[i] = (uint8_t)(i & 0xff);
+    return sent(a, conn_send_partial(r->conn, pattern, a->bytes, deadline));
 }
 
 static int exec_send_raw(peer_run *r, const peer_action *a, int64_t deadline)
@@ -261,7 +265,9 @@ static int exec_stop_reading(peer_run *r, const peer_action *a, int64_t deadline
 static int exec_signal_sut(peer_run *r, const peer_action *a, int64_t deadline)
 {
     (void)deadline;
-    int rc = tc_marker_send(&r->markers, a->marker);
+    /* In-band (persistent mode) the transcript's marker event is the marker
+     * itself: the harness forwards that line. */
+    int rc = r->markers.inband ? TC_OK : tc_marker_send(&r->markers, a->marker);
     if (rc == TC_OK)
         tr_marker("sent", a->marker);
     else if (rc != TC_ERR_USAGE)
@@ -317,6 +323,25 @@ static int exec_next_connection(peer_run *r, const peer_action *a, int64_t deadl
     return rc;
 }
 
+/* ---- HTTP (http_actions.h) ---- */
+
+static int exec_http_send(peer_run *r, const peer_action *a, int64_t deadline)
+{
+    return sent(a, http_act_send(r->conn, a, deadline));
+}
+
+static int exec_http_read_request(peer_run *r, const peer_action *a, int64_t deadline)
+{
+    (void)a;
+    return http_act_read(r->conn, HTTP_REQUEST, deadline);
+}
+
+static int exec_http_read_response(peer_run *r, const peer_action *a, int64_t deadline)
+{
+    (void)a;
+    return http_act_read(r->conn, HTTP_RESPONSE, deadline);
+}
+
 /* ---- the script ---- */
 
 static const exec_fn executors[] = {
@@ -340,6 +365,10 @@ static const exec_fn executors[] = {
     [ACT_WAIT_MARKER] = exec_wait_marker,
     [ACT_CLOSE] = exec_close,
     [ACT_NEXT_CONNECTION] = exec_next_connection,
+    [ACT_HTTP_READ_REQUEST] = exec_http_read_request,
+    [ACT_HTTP_SEND_RESPONSE] = exec_http_send,
+    [ACT_HTTP_SEND_REQUEST] = exec_http_send,
+    [ACT_HTTP_READ_RESPONSE] = exec_http_read_response,
 };
 
 /* A timeout is an outcome of the action unless the run's own deadline is

@@ -283,6 +283,99 @@ static int parse_marker(peer_action *a, json_object *o, const char *where, bool 
     return rc;
 }
 
+/* ---- HTTP actions ---- */
+
+/* A message from http.h ("field 'cut': ...") with the action in front. */
+static int http_field_error(const char *where)
+{
+    char msg[384];
+    snprintf(msg, sizeof msg, "%s", tc_err_msg());
+    return tc_err_set(TC_ERR_USAGE, "%s: %s", where, msg);
+}
+
+static int http_names(json_object *o, const char *where, http_framing def, peer_http *h)
+{
+    const char *framing = NULL, *cut = NULL;
+    int rc = tc_json_str(o, where, "cut", "none", &cut);
+    if (rc == TC_OK && http_cut_parse(cut, &h->cut) < 0)
+        rc = http_field_error(where);
+    h->framing = def;
+    if (rc == TC_OK && json_object_object_get_ex(o, "framing", NULL)) {
+        rc = tc_json_str(o, where, "framing", "", &framing);
+        if (rc == TC_OK && http_framing_parse(framing, &h->framing) < 0)
+            rc = http_field_error(where);
+    }
+    return rc;
+}
+
+/* The fields both sending actions have. */
+static int http_common(json_object *o, const char *where, http_framing def, peer_http *h)
+{
+    int64_t body = 0;
+    int rc = tc_json_int(o, where, "body_bytes", 0, 0, HTTP_BODY_MAX, &body);
+    h->body_bytes = (uint64_t)body;
+    if (rc == TC_OK)
+        rc = get_size(o, where, "chunk", HTTP_DEFAULT_CHUNK, 1, HTTP_BODY_MAX, &h->chunk);
+    if (rc == TC_OK)
+        rc = get_size(o, where, "record", MAX_RECORD_CONTENT, 1, MAX_RECORD_CONTENT, &h->record);
+    if (rc == TC_OK)
+        rc = tc_json_bool(o, where, "cut_in_record", false, &h->cut_in_record);
+    if (rc == TC_OK)
+        rc = http_names(o, where, def, h);
+    if (rc == TC_OK && h->framing != HTTP_FRAMING_CHUNKED && json_object_object_get_ex(o, "chunk", NULL))
+        rc = tc_err_set(TC_ERR_USAGE, "%s: field 'chunk': only with chunked framing", where);
+    return rc;
+}
+
+int peer_http_message(const peer_action *a, http_out *m)
+{
+    const peer_http *h = &a->http;
+    if (a->kind == ACT_HTTP_SEND_RESPONSE)
+        return http_out_response(m, h->status, h->framing, h->body_bytes, h->chunk);
+    return http_out_request(m, h->method, h->target, h->host, h->framing, h->body_bytes, h->chunk);
+}
+
+/* Builds the message once, so every combination that cannot be sent is
+ * refused here: a cut that does not apply, a partial record with nothing
+ * after the cut. */
+static int http_check_message(const peer_action *a, const char *where)
+{
+    http_out m;
+    uint64_t cut = 0;
+    if (peer_http_message(a, &m) < 0 || http_out_cut(&m, a->http.cut, &cut) < 0)
+        return http_field_error(where);
+    if (a->http.cut_in_record && cut >= http_out_total(&m))
+        return tc_err_set(TC_ERR_USAGE, "%s: field 'cut_in_record': no message bytes follow the "
+                          "cut (give a 'cut')", where);
+    return TC_OK;
+}
+
+static int parse_http_response(peer_action *a, json_object *o, const char *where, bool tls13)
+{
+    (void)tls13;
+    int64_t status = 200;
+    int rc = tc_json_int(o, where, "status", 200, 200, 599, &status);
+    a->http.status = (int)status;
+    if (rc == TC_OK)
+        rc = http_common(o, where, HTTP_FRAMING_LENGTH, &a->http);
+    return rc == TC_OK ? http_check_message(a, where) : rc;
+}
+
+static int parse_http_request(peer_action *a, json_object *o, const char *where, bool tls13)
+{
+    (void)tls13;
+    peer_http *h = &a->http;
+    int rc = tc_json_str(o, where, "method", "GET", &h->method);
+    if (rc == TC_OK)
+        rc = tc_json_str(o, where, "target", "/", &h->target);
+    if (rc == TC_OK)
+        rc = tc_json_str(o, where, "host", "localhost", &h->host);
+    if (rc == TC_OK)
+        rc = http_common(o, where, strcmp(h->method, "POST") == 0 ? HTTP_FRAMING_LENGTH
+                                                                   : HTTP_FRAMING_NONE, h);
+    return rc == TC_OK ? http_check_message(a, where) : rc;
+}
+
 /* ---- the action table ---- */
 
 #define KEYS(...) ((const char *const[]){"do", "timeout_ms", __VA_ARGS__, NULL})
@@ -309,6 +402,15 @@ static const action_spec specs[] = {
     {"wait_marker", ACT_WAIT_MARKER, KEYS("marker"), parse_marker},
     {"close", ACT_CLOSE, NO_KEYS, parse_nothing},
     {"next_connection", ACT_NEXT_CONNECTION, NO_KEYS, parse_nothing},
+    {"http_read_request", ACT_HTTP_READ_REQUEST, NO_KEYS, parse_nothing},
+    {"http_send_response", ACT_HTTP_SEND_RESPONSE,
+     KEYS("status", "framing", "body_bytes", "chunk", "record", "cut", "cut_in_record"),
+     parse_http_response},
+    {"http_send_request", ACT_HTTP_SEND_REQUEST,
+     KEYS("method", "target", "host", "framing", "body_bytes", "chunk", "record", "cut",
+          "cut_in_record"),
+     parse_http_request},
+    {"http_read_response", ACT_HTTP_READ_RESPONSE, NO_KEYS, parse_nothing},
 };
 
 static const action_spec *find_spec(const char *name)

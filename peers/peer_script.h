@@ -15,6 +15,8 @@
 #ifndef TLSCLOSE_PEER_SCRIPT_H
 #define TLSCLOSE_PEER_SCRIPT_H
 
+#include "http.h"
+
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,9 +43,30 @@ typedef enum {
     ACT_WAIT_MARKER,
     ACT_CLOSE,
     ACT_NEXT_CONNECTION,
+    ACT_HTTP_READ_REQUEST,
+    ACT_HTTP_SEND_RESPONSE,
+    ACT_HTTP_SEND_REQUEST,
+    ACT_HTTP_READ_RESPONSE,
 } action_kind;
 
 #define ACTION_DEFAULT_TIMEOUT_MS 5000
+#define HTTP_DEFAULT_CHUNK 4096
+
+/* http_send_response / http_send_request: the message (http.h) and how it
+ * goes out. Checked at parse time by building it, so a cut that does not
+ * apply is a script error, never a surprise on the wire. */
+typedef struct {
+    int status;            /* response */
+    const char *method;    /* request: "GET" or "POST" */
+    const char *target;
+    const char *host;
+    http_framing framing;
+    uint64_t body_bytes;
+    size_t chunk;          /* chunked: body bytes per chunk */
+    size_t record;         /* most message bytes per TLS record */
+    http_cut cut;
+    bool cut_in_record;    /* the bytes after the cut start a record sent in part */
+} peer_http;
 
 typedef struct {
     action_kind kind;
@@ -59,6 +82,7 @@ typedef struct {
     size_t fragment;       /* send_alert: bytes per record, 0 = one record */
     bool request;          /* send_keyupdate */
     const char *marker;    /* signal_sut, wait_marker */
+    peer_http http;        /* http_send_response, http_send_request */
 } peer_action;
 
 typedef struct {
@@ -69,6 +93,10 @@ typedef struct {
     bool answer_keyupdate;
     bool session_tickets;  /* false: the library neither offers nor issues tickets */
 } peer_script;
+
+/* Builds the message an http_send_* action sends (it was checked when the
+ * script was parsed). */
+int peer_http_message(const peer_action *a, http_out *m);
 
 /* Loads and checks the script file. tls13 rejects send_keyupdate under
  * TLS 1.2. On failure nothing needs freeing. */

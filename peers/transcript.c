@@ -1,6 +1,7 @@
 #include "transcript.h"
 
 #include "jsonio.h"
+#include "serve.h"
 #include "tls_names.h"
 
 #include <stdio.h>
@@ -235,6 +236,16 @@ void tr_expect(const char *what, bool ok, const char *detail)
     emit(o);
 }
 
+void tr_http(json_object *fields)
+{
+    json_object *o = event("http");
+    json_object_object_foreach(fields, key, val) {
+        json_object_object_add(o, key, json_object_get(val));
+    }
+    json_object_put(fields);
+    emit(o);
+}
+
 void tr_action(size_t n, json_object *action)
 {
     json_object *o = event("action");
@@ -246,11 +257,30 @@ void tr_action(size_t n, json_object *action)
     emit(o);
 }
 
-void tr_end(const char *status, const char *message)
+void tr_end(const char *status, const char *message, int exit_code)
 {
     json_object *o = event("end");
     tc_json_set_str(o, "status", status);
     if (message && *message)
         tc_json_set_str(o, "message", message);
+    tc_serve_end_fields(o, exit_code, NULL);
+    emit(o);
+    tc_serve_end_printed();
+}
+
+void tr_server_end(const char *status, const char *message, int exit_code, const char *signal)
+{
+    json_object *o = event("end");
+    tc_json_set_str(o, "status", status);
+    if (message && *message)
+        tc_json_set_str(o, "message", message);
+    tc_serve_end_fields(o, exit_code, signal);
+    emit(o);
+}
+
+void tr_listen(int port)
+{
+    json_object *o = event("listen");
+    tc_json_set_int(o, "port", port);
     emit(o);
 }

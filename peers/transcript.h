@@ -4,7 +4,7 @@
  * common/jsonio.h), so a peer killed at its deadline has still reported
  * everything it did. The events and their fields are exactly those of
  * docs/peer.md "The transcript"; every event carries "ms", the time since
- * tr_init(). Records are decoded here (alert level and name, handshake
+ * tr_init() (the start of the run, or of the cell in persistent mode). Records are decoded here (alert level and name, handshake
  * message, data prefix) so that sent and received records read the same.
  *
  * Never fails: a line that cannot be built is a bug, not an outcome.
@@ -52,10 +52,24 @@ void tr_raw(const char *dir, int conn, const uint8_t *bytes, size_t len);
 void tr_marker(const char *dir, const char *name);
 void tr_expect(const char *what, bool ok, const char *detail);
 
+/* "http": one HTTP message sent or received (http_actions.h builds the
+ * fields, in the order they are to be printed). Takes ownership of fields. */
+void tr_http(json_object *fields);
+
 /* "action": the action's own JSON fields plus its 1-based index. Does not
  * take ownership of action. */
 void tr_action(size_t n, json_object *action);
 
-void tr_end(const char *status, const char *message);
+/* The last event. A cell of persistent mode adds "exit" (exit_code) and
+ * "cell" (common/serve.h). */
+void tr_end(const char *status, const char *message, int exit_code);
+
+/* Persistent mode: the end event the server prints for a cell (a bad
+ * request, a crashed child): "status", "message" (unless NULL), "signal",
+ * "exit" (null when exit_code < 0) and "cell". */
+void tr_server_end(const char *status, const char *message, int exit_code, const char *signal);
+
+/* --listen: the port the peer accepts on (the first event). */
+void tr_listen(int port);
 
 #endif

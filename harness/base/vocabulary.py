@@ -25,7 +25,7 @@ DEFAULT_STEP_TIMEOUT_MS = 5000
 #   "bool", "size" (0..MAX_BYTES), "count" (1..MAX_BYTES), "record" (1..MAX_RECORD),
 #   "ms" (1..MAX_TIMEOUT_MS), "marker", "text",
 #   ("enum", values...), "records" (list of record sizes), "hex", "alert",
-#   "level", "alert_list".
+#   "level", "alert_list", ("int", lo, hi).
 
 # op -> {field: kind}; `required` lists the fields a step must have.
 SHIM_OPS: dict[str, dict[str, object]] = {
@@ -82,6 +82,12 @@ OUTCOMES: dict[str, tuple[str, ...]] = {
 ERROR_CLASSES = ("unexpected_eof", "reset", "shut_down", "data_after_close", "decode",
                  "alert:{NAME}", "warning_alert:{NAME}", "timeout", "protocol", "other")
 
+# The fields both HTTP sending actions take (docs/peer.md, "HTTP").
+HTTP_FRAMINGS = ("enum", "content-length", "chunked", "close-delimited")
+HTTP_CUTS = ("enum", "none", "after-headers", "mid-body", "chunk-boundary", "before-last-byte")
+_HTTP_SEND = {"body_bytes": "size", "chunk": "count", "record": "record", "cut": HTTP_CUTS,
+              "cut_in_record": "bool"}
+
 # Peer actions (docs/peer.md): do -> {field: kind}.
 PEER_ACTIONS: dict[str, dict[str, object]] = {
     "send_data": {"bytes": "size", "records": "records"},
@@ -105,6 +111,13 @@ PEER_ACTIONS: dict[str, dict[str, object]] = {
     "wait_marker": {"marker": "marker"},
     "close": {},
     "next_connection": {},
+    # HTTP/1.1 on top of the record layer (docs/peer.md, "HTTP").
+    "http_read_request": {},
+    "http_read_response": {},
+    "http_send_response": {"status": ("int", 200, 599), "framing": HTTP_FRAMINGS,
+                           **_HTTP_SEND},
+    "http_send_request": {"method": ("enum", "GET", "POST"), "target": "text", "host": "text",
+                          "framing": ("enum", "content-length", "chunked"), **_HTTP_SEND},
 }
 PEER_REQUIRED = {
     "send_data": ("bytes",),

@@ -43,6 +43,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     run.add_argument("--deadline", type=options.seconds, metavar="SECONDS",
                      help="bound the whole run: cells still running then are cut short "
                           "(TIMEOUT), the results are marked incomplete, exit 3")
+    run.add_argument("--mode", choices=runner.MODES, default="persistent",
+                     help="persistent (default): cells run through long-lived shim and peer "
+                          "servers where the shim supports it; per-process: two processes "
+                          "per cell")
     run.add_argument("--no-report", action="store_true",
                      help="results.json only (the ctest entries: the matrix job reports once)")
     run.add_argument("--shard", type=options.shard, metavar="K/N",
@@ -59,6 +63,13 @@ def selection(args) -> Selection:
 
 
 def run(args, argv: list[str]) -> int:
+    return execute(args, argv)
+
+
+def execute(args, argv: list[str], out=None, pool=None, limiter=None) -> int:
+    """The run: `out` receives the summary (default: standard output);
+    `pool` and `limiter` are a daemon's shared servers and its bound on
+    cells in flight (harness.commands.daemon)."""
     started, t0 = results.now_iso(), time.monotonic()
     stacks = select_stacks(args.stack, args.stack_file, args.stacks_dir, args.build_dir)
     cases = corpus.load_cases(corpus.select_files(args.cases_dir, args.case), ROOT)
@@ -73,8 +84,9 @@ def run(args, argv: list[str]) -> int:
         # An empty shard is not an error: N may exceed the number of cells.
         part = shard.describe([c.id for c in cells], *args.shard)
         cells = [cells[i] for i in shard.select([c.id for c in cells], *args.shard)]
-    outcome = runner.run_cells(cells, env, infos, args.jobs, runner.Progress(len(cells)),
-                               args.deadline)
+    outcome = runner.run_cells(cells, env, infos, args.jobs,
+                               runner.Progress(len(cells)) if out is None else None,
+                               args.deadline, args.mode, pool, limiter)
     tool = results.tool_entry(ROOT, started, (time.monotonic() - t0) * 1000, argv,
                               outcome.incomplete)
     tool["corpus"] = results.corpus_digest(corpus.case_files(args.cases_dir))
@@ -82,5 +94,6 @@ def run(args, argv: list[str]) -> int:
         tool["shard"] = part
     doc = results.build(tool, {s.name: results.stack_entry(s, infos[s.name]) for s in stacks},
                         {c.id: results.case_entry(c, ROOT) for c in cases}, outcome.results)
-    return writer.finish(doc, args.out, not args.no_report, outcome.interrupted)
+    return writer.finish(doc, args.out, not args.no_report, outcome.interrupted,
+                         stream=out)
 

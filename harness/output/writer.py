@@ -37,12 +37,13 @@ def write_outputs(doc: dict, out_dir: Path, report: bool = True) -> Path:
 EXIT_INTERRUPTED = 130
 
 
-def finish(doc: dict, out_dir: Path, report: bool, interrupted: bool = False) -> int:
+def finish(doc: dict, out_dir: Path, report: bool, interrupted: bool = False, stream=None) -> int:
+    stream = stream or sys.stdout
     try:
         path = write_outputs(doc, out_dir, report)
     except ReportError as exc:
-        print("\n".join(results.summary_lines(doc, out_dir / "results.json")))
-        print(f"tlsclose: {exc}", file=sys.stderr)
+        print("\n".join(results.summary_lines(doc, out_dir / "results.json")), file=stream)
+        print(f"tlsclose: {exc}", file=sys.stderr if stream is sys.stdout else stream)
         return results.EXIT_BROKEN
-    print("\n".join(results.summary_lines(doc, path)))
+    print("\n".join(results.summary_lines(doc, path)), file=stream)
     return EXIT_INTERRUPTED if interrupted else results.exit_code(doc)

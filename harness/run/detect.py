@@ -28,6 +28,7 @@ class StackInfo:
     available: bool
     library: str | None = None
     reported_api: str | None = None
+    serve: bool = False              # the shim has persistent mode (--serve)
     hint: str = ""
     error: str = ""
 
@@ -73,7 +74,8 @@ def detect(stack: Stack, bin_dir: Path, root: Path) -> StackInfo:
         except ValueError:
             continue
         if isinstance(obj, dict) and isinstance(obj.get("library"), str) and done.returncode == 0:
-            return StackInfo(True, library=obj["library"], reported_api=obj.get("api"))
+            return StackInfo(True, library=obj["library"], reported_api=obj.get("api"),
+                             serve=obj.get("serve") is True)
     missing = missing_packages(stack.packages)
     if missing:
         return StackInfo(False, hint=stack.install_hint(missing))

@@ -13,6 +13,11 @@ main thread). `deadline_s` bounds the whole run: when it passes, running
 cells are cut short (TIMEOUT naming the step they were in), cells not
 started are TIMEOUT "not started", and `RunOutcome.deadline_passed` is set.
 Either way every child is killed and reaped before run_cells returns.
+`mode` "persistent" (the default) runs the cells of stacks whose shim
+supports it through per-worker servers (harness.run.servers); "per-process"
+starts a peer and a shim for every cell. `pool`: servers to use and keep
+(the daemon's, shared by its requests); by default the run has its own and
+reaps them at its end. `limiter` bounds the cells in flight across runs.
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ import traceback
 from pathlib import Path
 
 from harness.run import processes as cellrun
+from harness.run import servers
 from harness.run.evaluate import Judgement, judge, sut_position, tail
 from harness.run.matrix import Cell
 from harness.run.detect import StackInfo
@@ -125,14 +131,39 @@ def _with(result: dict, j: Judgement) -> dict:
 @dataclasses.dataclass
 class Stop:
     """Set on Ctrl-C: cells not started yet are not started, running ones
-    are cut short through the cancel pipe run_cell watches."""
+    are cut short through the cancel pipe run_cell watches. `pool` holds the
+    servers of persistent mode (None: every cell starts two processes)."""
     event: threading.Event
     cancel_fd: int | None = None
     deadline_s: float | None = None   # set when the run's --deadline ended it
+    pool: servers.Pool | None = None
 
 
-def _execute(cell: Cell, env: Environment, stop: Stop) -> cellrun.CellRun:
+MODES = ("persistent", "per-process")
+
+
+def _served(cell: Cell, env: Environment, stop: Stop, base_env: dict) -> cellrun.CellRun:
+    """The cell through the worker's servers (docs/shim-protocol.md §10):
+    the same programs and arguments, minus the per-process transport."""
+    shim_argv = cell.stack.argv(env.bin_dir, env.root)
+    slot = stop.pool.lease()
+    try:
+        peer, shim = stop.pool.servers(slot, [str(env.peer)],
+                                       cell.stack.name + repr(cell.stack.env), shim_argv,
+                                       base_env, {**base_env, **cell.stack.env})
+        common = ["--deadline-ms", str(cell.case.deadline_ms)]
+        return servers.run_served(
+            peer, shim, cell.id, peer_argv(cell, env)[1:] + common, cell.case.peer,
+            sut_argv(cell, env)[len(shim_argv):] + common, cell.case.sut_script(),
+            cell.case.deadline_ms, stop.cancel_fd, cell.case.connections())
+    finally:
+        stop.pool.give_back(slot)
+
+
+def _execute(cell: Cell, env: Environment, stop: Stop, info: StackInfo | None) -> cellrun.CellRun:
     base_env = dict(os.environ)
+    if stop.pool is not None and info is not None and info.serve:
+        return _served(cell, env, stop, base_env)
     return cellrun.run_cell(peer_argv(cell, env), sut_argv(cell, env), cell.case.peer,
                             cell.case.sut_script(), cell.case.connections(),
                             cell.case.deadline_ms, env=base_env,
@@ -151,7 +182,7 @@ def run_one(cell: Cell, env: Environment, info: StackInfo | None,
     if problem:
         return _with(result, Judgement("ERROR", problem))
     try:
-        run = _execute(cell, env, stop)
+        run = _execute(cell, env, stop, info)
     except OSError as exc:
         return _with(result, Judgement("ERROR", f"cannot start the cell: {exc}"))
     result.update(ops=run.sut.lines, wire=run.peer.lines, duration_ms=round(run.duration_ms, 1),
@@ -209,6 +240,14 @@ def _guarded(cell: Cell, *args) -> dict:
                                                   traceback.format_exc(limit=3)))
 
 
+def _limited(limiter: threading.Semaphore | None, cell: Cell, *args) -> dict:
+    """A cell within a bound shared by several runs (the daemon's)."""
+    if limiter is None:
+        return _guarded(cell, *args)
+    with limiter:
+        return _guarded(cell, *args)
+
+
 @contextlib.contextmanager
 def _signals_interrupt():
     """SIGTERM and SIGHUP end the run as Ctrl-C does (children killed and
@@ -254,10 +293,14 @@ def _not_started(cells: list[Cell], results: dict, deadline_s: float) -> None:
 
 
 def run_cells(cells: list[Cell], env: Environment, infos: dict[str, StackInfo], jobs: int,
-              progress: Progress | None = None, deadline_s: float | None = None) -> RunOutcome:
+              progress: Progress | None = None, deadline_s: float | None = None,
+              mode: str = "persistent", pool: servers.Pool | None = None,
+              limiter: threading.Semaphore | None = None) -> RunOutcome:
     setup = env.setup_problem() if any(not c.skip for c in cells) else None
     cancel_r, cancel_w = os.pipe()
-    stop = Stop(threading.Event(), cancel_r)
+    own_pool = pool is None and mode == "persistent"
+    stop = Stop(threading.Event(), cancel_r,
+                pool=(servers.Pool() if own_pool else pool) if mode == "persistent" else None)
     results: dict[int, dict] = {}
     end = time.monotonic() + deadline_s if deadline_s is not None else None
     outcome = RunOutcome([])
@@ -266,8 +309,8 @@ def run_cells(cells: list[Cell], env: Environment, infos: dict[str, StackInfo], 
         futures: dict = {}
         try:
             for i, cell in enumerate(cells):
-                futures[pool.submit(_guarded, cell, env, infos.get(cell.stack.name), setup,
-                                    stop)] = i
+                futures[pool.submit(_limited, limiter, cell, env, infos.get(cell.stack.name),
+                                    setup, stop)] = i
             left = None if end is None else max(0.0, end - time.monotonic())
             for future in concurrent.futures.as_completed(futures, timeout=left):
                 results[futures[future]] = future.result()
@@ -283,6 +326,8 @@ def run_cells(cells: list[Cell], env: Environment, infos: dict[str, StackInfo], 
             outcome.deadline_passed = True
         finally:
             pool.shutdown(wait=True)
+            if own_pool:
+                stop.pool.close()
             os.close(cancel_r)
             os.close(cancel_w)
             if progress:

@@ -12,8 +12,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from harness.spec import catalogue
-from harness.spec import fields as F
+from harness.spec import schema
 from harness.base import vocabulary as V
 from harness.spec.expectations import check_expectations
 from harness.spec.peer_script import check_peer
@@ -23,9 +22,6 @@ from harness.base.tomlfile import display_path, load_toml
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
-TOP_KEYS = ("id", "title", "cites", "refs", "why", "deadline_ms", "applies", "peer", "steps",
-            "expect", "probe")
-TOP_REQUIRED = ("id", "title", "cites", "refs", "why", "peer", "steps", "expect")
 APPLIES = {"tls": V.TLS_VERSIONS, "roles": V.ROLES, "io": V.IO_MODES, "api": V.APIS}
 
 
@@ -67,84 +63,52 @@ class Case:
         return f"step {number} ({self.step_desc(number)})"
 
 
-def _check_header(probs: Problems, data: dict, stem: str) -> None:
-    F.unknown_keys(probs, (), data, TOP_KEYS)
-    F.missing_keys(probs, (), data, TOP_REQUIRED)
-    if "id" in data and F.text(probs, ("id",), data["id"], one_line=True):
-        if not ID_RE.match(data["id"]):
-            probs.add(("id",), "must be lower-case words joined by '-' (e.g. peer-closes-first)")
-        elif data["id"] != stem:
-            probs.add(("id",), f"{data['id']!r} differs from the file name {stem!r}")
-    if "title" in data and F.text(probs, ("title",), data["title"], one_line=True):
-        if len(data["title"]) > 120:
-            probs.add(("title",), "longer than 120 characters")
-    if "cites" in data:
-        F.string_list(probs, ("cites",), data["cites"], tuple(catalogue.STATEMENTS))
-    if "refs" in data and F.string_list(probs, ("refs",), data["refs"]):
-        for i, ref in enumerate(data["refs"]):
-            if isinstance(ref, str) and "\n" in ref.strip():
-                probs.add(("refs", i), "must be one line")
-    if "why" in data:
-        F.text(probs, ("why",), data["why"])
-    if "deadline_ms" in data:
-        F.int_range(probs, ("deadline_ms",), data["deadline_ms"], 100, V.MAX_TIMEOUT_MS)
+def _is_int(value: object) -> bool:
+    # TOML booleans are Python bools, which are ints too.
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _applies(probs: Problems, data: dict) -> dict[str, tuple[str, ...]]:
+def _check_identity(probs: Problems, data: dict, stem: str) -> None:
+    """The id names the file (the schema checks its shape)."""
+    cid = data.get("id")
+    if isinstance(cid, str) and ID_RE.match(cid) and cid != stem:
+        probs.add(("id",), f"{cid!r} differs from the file name {stem!r}")
+
+
+def _applies(data: dict) -> dict[str, tuple[str, ...]]:
+    """Each list in the canonical order whatever order the file uses;
+    missing (or malformed: the schema reported it) means every value."""
     out = dict(APPLIES)
-    table = data.get("applies", {})
-    if not F.want_type(probs, ("applies",), table, dict, "a table"):
-        return out
-    F.unknown_keys(probs, ("applies",), table, APPLIES)
-    for key, allowed in APPLIES.items():
-        if key in table:
-            # Keep the canonical order whatever order the file uses.
-            chosen = F.string_list(probs, ("applies", key), table[key], allowed)
-            out[key] = tuple(v for v in allowed if v in chosen)
+    table = data.get("applies")
+    if isinstance(table, dict):
+        for key, allowed in APPLIES.items():
+            chosen = table.get(key)
+            if isinstance(chosen, list) and chosen:
+                out[key] = tuple(v for v in allowed if v in chosen)
     return out
 
 
-def _step(probs: Problems, i: int, step: object, labels: dict[str, int]) -> None:
-    path = ("steps", i)
-    if not F.want_type(probs, path, step, dict, "a table"):
-        return
-    if "op" not in step:
-        probs.add(path + ("op",), "missing (required)")
-        return
-    op = step["op"]
-    if op not in V.SHIM_OPS:
-        probs.add(path + ("op",), f"unknown op {op!r} (ops: {', '.join(V.SHIM_OPS)})")
-        return
-    spec = {**V.STEP_COMMON, **V.SHIM_OPS[op], **{k: "text" for k in V.STEP_HARNESS_ONLY}}
-    F.check_table(probs, path, step, spec, V.SHIM_REQUIRED.get(op, ()))
-    if op == "read" and "bytes" in step and "until" in step:
-        probs.add(path + ("until",), "read takes either bytes or until, not both")
-    label = step.get("label")
-    if isinstance(label, str):
-        if not LABEL_RE.match(label):
-            probs.add(path + ("label",), "must be a name: letters, digits, _ and -")
-        elif label in labels:
-            probs.add(path + ("label",), f"duplicate label (also step {labels[label]})")
-        else:
-            labels[label] = i + 1
-
-
 def _steps(probs: Problems, data: dict) -> tuple[list[dict], dict[str, int]]:
-    steps = data.get("steps", [])
+    """The steps that are tables, and label -> 1-based step number; a label
+    used twice is a problem (its shape is the schema's)."""
+    steps = data.get("steps")
     labels: dict[str, int] = {}
-    if not F.want_type(probs, ("steps",), steps, list, "an array of tables ([[steps]])"):
+    if not isinstance(steps, list):
         return [], labels
-    if not steps and "steps" in data:
-        probs.add(("steps",), "must not be empty")
     for i, step in enumerate(steps):
-        _step(probs, i, step, labels)
+        label = step.get("label") if isinstance(step, dict) else None
+        if isinstance(label, str) and LABEL_RE.match(label):
+            if label in labels:
+                probs.add(("steps", i, "label"), f"duplicate label (also step {labels[label]})")
+            else:
+                labels[label] = i + 1
     return [s for s in steps if isinstance(s, dict)], labels
 
 
 def _deadline_fits(probs: Problems, steps: list[dict], deadline: int) -> None:
     for i, step in enumerate(steps):
         t = step.get("timeout_ms")
-        if F.is_int(t) and t > deadline:
+        if _is_int(t) and t > deadline:
             probs.add(("steps", i, "timeout_ms"), f"{t} ms is longer than the case's "
                       f"deadline_ms ({deadline})")
 
@@ -168,11 +132,12 @@ def load_case(path: Path, root: Path | None = None) -> Case:
     path = Path(path)
     shown = display_path(path, root)
     data, probs = load_toml(path, shown)
-    _check_header(probs, data, path.stem)
-    applies = _applies(probs, data)
+    schema.validate(probs, data, "case")
+    _check_identity(probs, data, path.stem)
+    applies = _applies(data)
     steps, labels = _steps(probs, data)
     deadline = data.get("deadline_ms", V.DEFAULT_DEADLINE_MS)
-    deadline = deadline if F.is_int(deadline) else V.DEFAULT_DEADLINE_MS
+    deadline = deadline if _is_int(deadline) else V.DEFAULT_DEADLINE_MS
     _deadline_fits(probs, steps, deadline)
     _applicability(probs, steps, applies)
     peer, cipher = check_peer(probs, data.get("peer"), steps, applies, deadline) \

@@ -1,7 +1,8 @@
 """Validating a case's [peer] table: the mock peer's script (docs/peer.md).
 
 Contract: `check_peer(probs, peer, steps, applies, deadline_ms)` records
-every problem of the table in `probs` and returns (script, cipher): the JSON
+the problems the schema (harness.spec.schema) cannot see in `probs` and
+returns (script, cipher): the JSON
 object the peer gets (harness-only keys removed) and the cipher suite per
 TLS version the peer is restricted to. It also checks what only makes sense
 together with the SUT steps: markers each side waits for must be sent by the
@@ -9,93 +10,66 @@ other side, and a `resume` step needs a `next_connection` action.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 
-from harness.spec import fields as F
 from harness.base import vocabulary as V
 from harness.base.problems import Problems
 
+MARKER_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
-def _action(probs: Problems, i: int, action: object, applies: dict, deadline: int) -> None:
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _actions(peer: dict) -> list[dict]:
+    actions = peer.get("actions")
+    return [a for a in actions if isinstance(a, dict)] if isinstance(actions, list) else []
+
+
+def _action(probs: Problems, i: int, action: dict, applies: dict, deadline: int) -> None:
+    """What the schema cannot tell of one action: TLS 1.3-only actions in a
+    case that applies to 1.2, record sizes that do not add up, a timeout
+    longer than the case's deadline."""
     path = ("peer", "actions", i)
-    if not F.want_type(probs, path, action, dict, "a table"):
-        return
     do = action.get("do")
-    if do is None:
-        probs.add(path + ("do",), "missing (required)")
-        return
-    if do not in V.PEER_ACTIONS:
-        probs.add(path + ("do",), f"unknown action {do!r} (actions: {', '.join(V.PEER_ACTIONS)})")
-        return
-    F.check_table(probs, path, action, {**V.ACTION_COMMON, **V.PEER_ACTIONS[do]},
-                  V.PEER_REQUIRED.get(do, ()))
     if do in V.TLS13_ONLY_ACTIONS and "1.2" in applies["tls"]:
         probs.add(path + ("do",), f"{do} exists only in TLS 1.3 but applies.tls includes 1.2")
     records, size = action.get("records"), action.get("bytes")
-    if isinstance(records, list) and F.is_int(size) and 0 <= size <= V.MAX_BYTES \
-            and all(map(F.is_int, records)):
-        if sum(records) != size:
-            probs.add(path + ("records",), f"record sizes add up to {sum(records)}, "
-                      f"not bytes = {size}")
+    if isinstance(records, list) and _is_int(size) and 0 <= size <= V.MAX_BYTES \
+            and records and all(map(_is_int, records)) and sum(records) != size:
+        probs.add(path + ("records",), f"record sizes add up to {sum(records)}, "
+                  f"not bytes = {size}")
     t = action.get("timeout_ms")
-    if F.is_int(t) and t > deadline:
+    if _is_int(t) and t > deadline:
         probs.add(path + ("timeout_ms",), f"{t} ms is longer than the case's deadline_ms "
                   f"({deadline})")
-
-
-def _personality(probs: Problems, peer: dict) -> None:
-    name = peer["personality"]
-    if name not in V.PERSONALITIES:
-        probs.add(("peer", "personality"),
-                  f"unknown personality {name!r} (known: {', '.join(V.PERSONALITIES)})")
-        return
-    spec = {"personality": "text", **V.PEER_SCRIPT_COMMON, **V.PERSONALITY_COMMON,
-            **V.PERSONALITIES[name], **{k: "harness" for k in V.PEER_HARNESS_ONLY}}
-    F.unknown_keys(probs, ("peer",), peer, spec)
-    for key, value in peer.items():
-        if key in spec and spec[key] not in ("text", "harness"):
-            F.check_kind(probs, ("peer", key), value, spec[key])
-
-
-def _actions(probs: Problems, peer: dict, applies: dict, deadline: int) -> list[dict]:
-    spec = {"actions": "list", **V.PEER_SCRIPT_COMMON, **V.PEER_ACTIONS_SCRIPT,
-            **{k: "harness" for k in V.PEER_HARNESS_ONLY}}
-    F.unknown_keys(probs, ("peer",), peer, spec)
-    for key in (*V.PEER_SCRIPT_COMMON, *V.PEER_ACTIONS_SCRIPT):
-        if key in peer:
-            F.check_kind(probs, ("peer", key), peer[key], "bool")
-    actions = peer["actions"]
-    if not F.want_type(probs, ("peer", "actions"), actions, list, "an array of tables"):
-        return []
-    if not actions:
-        probs.add(("peer", "actions"), "must not be empty")
-    for i, action in enumerate(actions):
-        _action(probs, i, action, applies, deadline)
-    return [a for a in actions if isinstance(a, dict)]
+    if do == "send_raw" and isinstance(action.get("hex"), str):
+        size = len(action["hex"].replace(" ", "")) // 2
+        if size > V.MAX_HEX_BYTES:
+            probs.add(path + ("hex",), f"{size} bytes is more than {V.MAX_HEX_BYTES}")
 
 
 def _cipher(probs: Problems, value: object, applies: dict) -> dict[str, str]:
+    """The suite per TLS version; a suite of one version in a case that
+    applies to another too, or under the wrong version's key, is a problem."""
     path = ("peer", "cipher")
     if isinstance(value, str):
         versions = [v for v, names in V.CIPHERS.items() if value in names]
         if not versions:
-            probs.add(path, f"unknown cipher suite {value!r}")
             return {}
         others = [t for t in applies["tls"] if t not in versions]
         if others:
             probs.add(path, f"{value} is a TLS {versions[0]} suite but applies.tls includes "
                       f"{', '.join(others)}; use a table keyed by version")
         return {versions[0]: value}
-    if not F.want_type(probs, path, value, dict, "a suite name or a table keyed by version"):
-        return {}
     out = {}
-    for tls, name in value.items():
-        if tls not in V.CIPHERS:
-            probs.add(path + (tls,), "must be a TLS version (\"1.2\" or \"1.3\")")
-        elif name not in V.CIPHERS[tls]:
+    for tls, name in (value.items() if isinstance(value, dict) else ()):
+        if tls in V.CIPHERS and name not in V.CIPHERS[tls]:
             probs.add(path + (tls,), f"{name!r} is not a TLS {tls} suite the peer knows "
                       f"({', '.join(V.CIPHERS[tls])})")
-        else:
+        elif tls in V.CIPHERS:
             out[tls] = name
     return out
 
@@ -103,7 +77,7 @@ def _cipher(probs: Problems, value: object, applies: dict) -> dict[str, str]:
 def _marker(item: dict) -> str | None:
     """A well-formed marker, or None (a bad one is reported on its own)."""
     m = item.get("marker")
-    return m if isinstance(m, str) and F.MARKER_RE.match(m) else None
+    return m if isinstance(m, str) and MARKER_RE.match(m) else None
 
 
 def _unmatched_waits(items: list[dict], key: str, wait: str, sent: Counter):
@@ -145,18 +119,13 @@ def _connections(probs: Problems, steps: list[dict], actions: list[dict]) -> Non
 
 def check_peer(probs: Problems, peer: object, steps: list[dict], applies: dict,
                deadline: int) -> tuple[dict, dict[str, str]]:
-    if not F.want_type(probs, ("peer",), peer, dict, "a table"):
+    if not isinstance(peer, dict):
         return {}, {}
-    actions: list[dict] = []
-    if "personality" in peer and "actions" in peer:
-        probs.add(("peer", "actions"), "give either personality or actions, not both")
-    elif "personality" in peer:
-        if F.text(probs, ("peer", "personality"), peer["personality"]):
-            _personality(probs, peer)
-    elif "actions" in peer:
-        actions = _actions(probs, peer, applies, deadline)
-    else:
-        probs.add(("peer",), "needs personality or actions")
+    actions = _actions(peer)
+    for i, action in enumerate(peer.get("actions") if isinstance(peer.get("actions"), list)
+                               else []):
+        if isinstance(action, dict):
+            _action(probs, i, action, applies, deadline)
     _markers(probs, steps, actions)
     _connections(probs, steps, actions)
     cipher = _cipher(probs, peer["cipher"], applies) if "cipher" in peer else {}

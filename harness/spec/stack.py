@@ -14,7 +14,7 @@ import fnmatch
 import re
 from pathlib import Path
 
-from harness.spec import fields as F
+from harness.spec import schema
 from harness.base import versions
 from harness.base import vocabulary as V
 from harness.base.tomlfile import display_path, load_toml
@@ -22,12 +22,9 @@ from harness.base.paths import ROOT, STACKS_DIR
 from harness.base.problems import Problems, UsageError
 from harness.base.tomlpos import line_of
 
-TOP_KEYS = ("name", "title", "api", "command", "prefix", "env", "transport", "tls", "roles", "io",
-            "packages", "known")
-TOP_REQUIRED = ("name", "title", "api", "command", "tls", "roles", "io")
-KNOWN_KEYS = ("case", "check", "tls", "io", "role", "versions", "summary", "evidence")
 KNOWN_NARROWING = {"tls": V.TLS_VERSIONS, "io": V.IO_MODES, "role": V.ROLES}
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+PLACEHOLDERS = ("bin", "root")
 
 
 @dataclasses.dataclass
@@ -87,40 +84,30 @@ class Stack:
         return "unavailable: the shim is not built (" + " ".join(self.command) + "); rebuild"
 
 
-def _words(probs: Problems, path: tuple, value: object, nonempty: bool) -> list[str]:
-    if not F.want_type(probs, path, value, list, "an array of strings"):
-        return []
-    if nonempty and not value:
-        probs.add(path, "must not be empty")
-    for i, word in enumerate(value):
-        if not F.want_type(probs, path + (i,), word, str, "a string"):
-            continue
-        for name in PLACEHOLDER_RE.findall(word):
-            if name not in ("bin", "root"):
-                probs.add(path + (i,), f"unknown placeholder {{{name}}} (known: {{bin}}, {{root}})")
-    return [w for w in value if isinstance(w, str)]
+def _strings(value: object) -> list[str]:
+    return [w for w in value if isinstance(w, str)] if isinstance(value, list) else []
 
 
-def _narrowing(probs: Problems, path: tuple, value: object, allowed) -> tuple[str, ...] | None:
-    values = [value] if isinstance(value, str) else value
-    chosen = F.string_list(probs, path, values, tuple(allowed))
-    return tuple(chosen)
+def _words(probs: Problems, path: tuple, value: object) -> list[str]:
+    """command/prefix words; only {bin} and {root} may be substituted."""
+    for i, word in enumerate(value if isinstance(value, list) else []):
+        for name in PLACEHOLDER_RE.findall(word) if isinstance(word, str) else ():
+            if name not in PLACEHOLDERS:
+                probs.add(path + (i,), f"unknown placeholder {{{name}}} (known: "
+                          f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)})")
+    return _strings(value)
 
 
-def _known(probs: Problems, i: int, entry: object) -> Known | None:
+def _narrowing(value: object, allowed) -> tuple[str, ...] | None:
+    values = [value] if isinstance(value, str) else _strings(value)
+    return tuple(v for v in allowed if v in values)
+
+
+def _known(probs: Problems, i: int, entry: dict) -> Known:
     path = ("known", i)
-    if not F.want_type(probs, path, entry, dict, "a table"):
-        return None
-    F.unknown_keys(probs, path, entry, KNOWN_KEYS)
-    F.missing_keys(probs, path, entry, ("case", "summary", "evidence"))
-    for key in ("case", "summary", "evidence"):
-        if key in entry:
-            F.text(probs, path + (key,), entry[key])
-    if "check" in entry and entry["check"] not in ("rfc", "api"):
-        probs.add(path + ("check",), "must be \"rfc\" or \"api\"")
-    narrow = {k: _narrowing(probs, path + (k,), entry[k], allowed)
-              for k, allowed in KNOWN_NARROWING.items() if k in entry}
-    if "versions" in entry:
+    narrow = {k: _narrowing(entry[k], allowed) for k, allowed in KNOWN_NARROWING.items()
+              if k in entry}
+    if isinstance(entry.get("versions"), str):
         try:
             versions.parse_range(entry["versions"])
         except ValueError as exc:
@@ -131,51 +118,32 @@ def _known(probs: Problems, i: int, entry: object) -> Known | None:
                  str(entry.get("summary", "")).strip(), str(entry.get("evidence", "")).strip())
 
 
-def _capabilities(probs: Problems, data: dict) -> dict[str, tuple[str, ...]]:
-    out = {}
-    for key, allowed in (("tls", V.TLS_VERSIONS), ("roles", V.ROLES), ("io", V.IO_MODES)):
-        chosen = F.string_list(probs, (key,), data.get(key, []), allowed) if key in data else []
-        out[key] = tuple(v for v in allowed if v in chosen)
-    return out
-
-
-def _env(probs: Problems, value: object) -> dict[str, str]:
-    if not F.want_type(probs, ("env",), value, dict, "a table of strings"):
-        return {}
-    for key, item in value.items():
-        F.want_type(probs, ("env", key), item, str, "a string")
-    return {k: v for k, v in value.items() if isinstance(v, str)}
+def _capabilities(data: dict) -> dict[str, tuple[str, ...]]:
+    return {key: tuple(v for v in allowed if v in _strings(data.get(key)))
+            for key, allowed in (("tls", V.TLS_VERSIONS), ("roles", V.ROLES),
+                                 ("io", V.IO_MODES))}
 
 
 def load_stack(path: Path, root: Path | None = None) -> Stack:
     path = Path(path)
     shown = display_path(path, root)
     data, probs = load_toml(path, shown)
-    F.unknown_keys(probs, (), data, TOP_KEYS)
-    F.missing_keys(probs, (), data, TOP_REQUIRED)
-    if "name" in data and F.text(probs, ("name",), data["name"]) and data["name"] != path.stem:
-        probs.add(("name",), f"{data['name']!r} differs from the file name {path.stem!r}")
-    if "title" in data:
-        F.text(probs, ("title",), data["title"], one_line=True)
-    if "api" in data and data["api"] not in V.APIS:
-        probs.add(("api",), f"must be one of {', '.join(V.APIS)}")
-    if data.get("transport", "fd") not in ("fd", "connect"):
-        probs.add(("transport",), "must be \"fd\" or \"connect\"")
-    command = _words(probs, ("command",), data.get("command", []), True)
-    prefix = _words(probs, ("prefix",), data.get("prefix", []), False)
-    packages = F.string_list(probs, ("packages",), data.get("packages", []), nonempty=False)
-    env = _env(probs, data.get("env", {}))
-    caps = _capabilities(probs, data)
-    entries = data.get("known", [])
-    known = []
-    if F.want_type(probs, ("known",), entries, list, "an array of tables ([[known]])"):
-        known = [k for i, e in enumerate(entries) if (k := _known(probs, i, e))]
+    schema.validate(probs, data, "stack")
+    name = data.get("name")
+    if isinstance(name, str) and name.strip() and name != path.stem:
+        probs.add(("name",), f"{name!r} differs from the file name {path.stem!r}")
+    command = _words(probs, ("command",), data.get("command"))
+    prefix = _words(probs, ("prefix",), data.get("prefix"))
+    env = {k: v for k, v in data.get("env", {}).items() if isinstance(v, str)} \
+        if isinstance(data.get("env"), dict) else {}
+    entries = data.get("known") if isinstance(data.get("known"), list) else []
+    known = [_known(probs, i, e) for i, e in enumerate(entries) if isinstance(e, dict)]
     probs.raise_if_any()
+    caps = _capabilities(data)
     return Stack(name=data["name"], title=data["title"].strip(), api=data["api"], command=command,
                  prefix=prefix, env=env, transport=data.get("transport", "fd"), tls=caps["tls"],
-                 roles=caps["roles"], io=caps["io"], packages=packages, known=known, file=shown)
-
-
+                 roles=caps["roles"], io=caps["io"], packages=_strings(data.get("packages")),
+                 known=known, file=shown)
 
 
 DEFAULT_STACKS = ("openssl", "gnutls")

@@ -28,6 +28,7 @@ type args struct {
 	markerIn, markerOut   int
 	deadlineMs            int
 	versionOnly           bool
+	serve                 bool // a cell of persistent mode (serve.go)
 }
 
 func (a *args) server() bool { return a.role == "server" }
@@ -118,6 +119,8 @@ func (a *args) set(opt, val string) error {
 // argument whatever order the others came in.
 func (a *args) checkComplete() error {
 	switch {
+	case a.serve && a.connect == "":
+		return usageError("--connect is required (in persistent mode the shim opens every connection itself)")
 	case a.role == "":
 		return usageError("--role is required (client or server)")
 	case a.tls == "":
@@ -128,7 +131,7 @@ func (a *args) checkComplete() error {
 		return usageError("one of --fd or --connect is required")
 	case len(a.fds) > 0 && a.connect != "":
 		return usageError("--fd and --connect exclude each other")
-	case a.script == "":
+	case a.script == "" && !a.serve:
 		return usageError("--script is required")
 	case a.cert == "" || a.key == "":
 		return usageError("--cert and --key are required")
@@ -146,15 +149,36 @@ func knownOption(opt string) bool {
 	return false
 }
 
-func parseArgs(argv []string) (*args, error) {
-	a := &args{markerIn: -1, markerOut: -1, deadlineMs: defaultDeadlineMs}
-	if len(argv) == 1 && argv[0] == "--version" {
-		a.versionOnly = true
-		return a, nil
+// perProcessOnly: what a persistent-mode request cannot carry (the script
+// comes inline, markers in-band, connections from --connect).
+func perProcessOnly(opt string) bool {
+	switch opt {
+	case "--fd", "--script", "--marker-in", "--marker-out":
+		return true
 	}
+	return false
+}
+
+func parseArgs(argv []string) (*args, error) {
+	if len(argv) == 1 && argv[0] == "--version" {
+		return &args{markerIn: -1, markerOut: -1, deadlineMs: defaultDeadlineMs, versionOnly: true}, nil
+	}
+	return parseOptions(argv, false)
+}
+
+// parseCellArgs parses the args of a persistent-mode request.
+func parseCellArgs(argv []string) (*args, error) {
+	return parseOptions(argv, true)
+}
+
+func parseOptions(argv []string, serve bool) (*args, error) {
+	a := &args{markerIn: -1, markerOut: -1, deadlineMs: defaultDeadlineMs, serve: serve}
 	for i := 0; i < len(argv); i += 2 {
 		if !knownOption(argv[i]) {
 			return nil, usageError("unknown argument '%s'", argv[i])
+		}
+		if serve && perProcessOnly(argv[i]) {
+			return nil, usageError("%s has no place in a persistent-mode request (the script comes inline, markers in-band, connections from --connect)", argv[i])
 		}
 		if i+1 >= len(argv) {
 			return nil, usageError("%s needs a value", argv[i])

@@ -129,9 +129,9 @@ func checkNeeds(a *args, steps []*step) error {
 	for _, st := range steps {
 		var err error
 		switch {
-		case st.op == "signal_peer" && a.markerOut < 0:
+		case st.op == "signal_peer" && a.markerOut < 0 && !a.serve:
 			err = usageError("%s: needs --marker-out", st.where())
-		case st.op == "wait_peer" && a.markerIn < 0:
+		case st.op == "wait_peer" && a.markerIn < 0 && !a.serve:
 			err = usageError("%s: needs --marker-in", st.where())
 		case st.op == "resume":
 			conns++

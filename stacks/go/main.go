@@ -36,6 +36,7 @@ type hello struct {
 	Role    string `json:"role,omitempty"`
 	TLS     string `json:"tls,omitempty"`
 	IO      string `json:"io,omitempty"`
+	Serve   bool   `json:"serve,omitempty"` // --version: this shim has --serve
 }
 
 type run struct {
@@ -137,7 +138,7 @@ func (r *run) execute(steps []*step) error {
 		return err
 	}
 	r.cleanup(r.runDeadline)
-	emit(endLine{End: "ok"})
+	emitEnd(endLine{End: "ok"}, exitOK)
 	return nil
 }
 
@@ -147,27 +148,23 @@ func end(err error) int {
 		ex = failure("%v", err)
 	}
 	fmt.Fprintf(os.Stderr, "shim: %s\n", ex.message)
-	emit(ex.endLine())
+	emitEnd(ex.endLine(), ex.code)
 	return ex.code
 }
 
-func mainCode(argv []string) int {
-	a, err := parseArgs(argv)
-	if err != nil {
-		return end(err)
-	}
-	if a.versionOnly {
-		emit(hello{Shim: shimName, Library: libraryVersion(), API: api})
-		return exitOK
-	}
+// runParsed is everything after the command line, for one run or one cell
+// of persistent mode: the steps come from load, the markers from m. Every
+// run builds its own tls.Config and session cache (newConfig,
+// newSessionCache): nothing of a run survives it.
+func runParsed(a *args, load func() ([]*step, error), m *markers) int {
 	runDeadline := time.Now().Add(time.Duration(a.deadlineMs) * time.Millisecond)
-	emit(hello{shimName, libraryVersion(), api, a.role, a.tls, a.io})
-	steps, err := loadScript(a.script)
+	emit(hello{shimName, libraryVersion(), api, a.role, a.tls, a.io, false})
+	steps, err := load()
 	if err == nil {
 		err = checkCapabilities(a, steps)
 	}
 	if err == nil {
-		r := &run{args: a, cache: newSessionCache(), markers: openMarkers(a.markerIn, a.markerOut),
+		r := &run{args: a, cache: newSessionCache(), markers: m,
 			patterns: map[int][]byte{}, runDeadline: runDeadline}
 		err = r.execute(steps)
 	}
@@ -175,6 +172,22 @@ func mainCode(argv []string) int {
 		return end(err)
 	}
 	return exitOK
+}
+
+func mainCode(argv []string) int {
+	if len(argv) == 1 && argv[0] == "--serve" {
+		return serve()
+	}
+	a, err := parseArgs(argv)
+	if err != nil {
+		return end(err)
+	}
+	if a.versionOnly {
+		emit(hello{Shim: shimName, Library: libraryVersion(), API: api, Serve: true})
+		return exitOK
+	}
+	return runParsed(a, func() ([]*step, error) { return loadScript(a.script) },
+		openMarkers(a.markerIn, a.markerOut))
 }
 
 func main() {

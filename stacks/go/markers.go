@@ -1,5 +1,7 @@
 // The marker pipes (docs/shim-protocol.md §2 signal_peer / wait_peer):
-// one line "NAME\n" per marker.
+// one line "NAME\n" per marker. In persistent mode (serve.go) a marker is
+// a JSON line {"marker": NAME} on standard output and on standard input
+// (the server's line channel) instead.
 //
 // Needs: the descriptors from --marker-in / --marker-out (-1 if absent).
 // Gives: send, and wait, which reads the next line before the deadline and
@@ -10,6 +12,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -20,6 +23,11 @@ import (
 type markers struct {
 	in, out *os.File
 	buf     []byte
+	inband  <-chan string // persistent mode: standard input's lines
+}
+
+type markerLine struct {
+	Marker string `json:"marker"`
 }
 
 func openMarkers(inFd, outFd int) *markers {
@@ -39,6 +47,10 @@ func failure(format string, args ...interface{}) *shimExit {
 }
 
 func (m *markers) send(name string) error {
+	if m.inband != nil {
+		emit(markerLine{name})
+		return nil
+	}
 	if m.out == nil {
 		return usageError("marker '%s': no marker pipe to write to (--marker-out)", name)
 	}
@@ -72,7 +84,37 @@ func (m *markers) nextLine(name string, deadline time.Time) (string, error) {
 	return line, nil
 }
 
+// nextInband: the name a {"marker": NAME} line on standard input carries.
+func (m *markers) nextInband(name string, deadline time.Time) (string, error) {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
+	case line, ok := <-m.inband:
+		if !ok {
+			return "", failure("marker '%s': the marker channel (standard input) closed", name)
+		}
+		var got map[string]interface{}
+		if json.Unmarshal([]byte(line), &got) != nil || len(got) != 1 {
+			return "", failure("expected marker '%s', got a line that is not a marker: %.60q", name, line)
+		}
+		marker, ok := got["marker"].(string)
+		if !ok {
+			return "", failure("expected marker '%s', got a line that is not a marker: %.60q", name, line)
+		}
+		return marker, nil
+	case <-timer.C:
+		return "", errDeadline
+	}
+}
+
 func (m *markers) wait(name string, deadline time.Time) error {
+	if m.inband != nil {
+		got, err := m.nextInband(name, deadline)
+		if err == nil && got != name {
+			err = failure("expected marker '%s', got '%s'", name, got)
+		}
+		return err
+	}
 	if m.in == nil {
 		return usageError("marker '%s': no marker pipe to read from (--marker-in)", name)
 	}

@@ -55,6 +55,30 @@ type endLine struct {
 	Message string `json:"message,omitempty"`
 }
 
+// serveEnd is an end line of persistent mode: the run's end line plus the
+// exit code it would have had and the request's cell (null when the
+// request had none).
+type serveEnd struct {
+	endLine
+	Exit int     `json:"exit"`
+	Cell *string `json:"cell"`
+}
+
+// cellOn and cellID: persistent mode is running a cell (serve.go).
+var (
+	cellOn bool
+	cellID *string
+)
+
+// emitEnd prints the run's end line (with exit and cell in persistent mode).
+func emitEnd(line endLine, code int) {
+	if cellOn {
+		emit(serveEnd{line, code, cellID})
+		return
+	}
+	emit(line)
+}
+
 func (e *shimExit) endLine() endLine {
 	kinds := map[int]string{exitTimeout: "timeout", exitSkip: "skip"}
 	kind, ok := kinds[e.code]

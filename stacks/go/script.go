@@ -257,9 +257,15 @@ func loadScript(path string) ([]*step, error) {
 	if err != nil {
 		return nil, usageError("%s: %v", path, err)
 	}
+	return parseScript(path, data)
+}
+
+// parseScript checks a script given as JSON text: a file's, or the inline
+// script of a persistent-mode request (what names it in messages).
+func parseScript(what string, data []byte) ([]*step, error) {
 	var root interface{}
 	if err := json.Unmarshal(data, &root); err != nil {
-		return nil, usageError("%s: not JSON: %v", path, err)
+		return nil, usageError("%s: not JSON: %v", what, err)
 	}
 	list, ok := root.([]interface{})
 	if !ok {

@@ -1,4 +1,5 @@
 #include "openssl_context.h"
+#include "openssl_creds.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -69,9 +70,9 @@ static int set_cipher(ossl_ctx *x)
 static int set_server_credentials(ossl_ctx *x)
 {
     static const unsigned char sid_ctx[] = "tlsclose";
-    if (SSL_CTX_use_certificate_chain_file(x->ctx, x->cfg.cert) != 1)
+    if (openssl_creds_use_chain(x->ctx, x->cfg.cert) != 1)
         return library_error(x->cfg.cert);
-    if (SSL_CTX_use_PrivateKey_file(x->ctx, x->cfg.key, SSL_FILETYPE_PEM) != 1)
+    if (openssl_creds_use_key(x->ctx, x->cfg.key) != 1)
         return library_error(x->cfg.key);
     if (SSL_CTX_check_private_key(x->ctx) != 1)
         return library_error("certificate and key do not match");

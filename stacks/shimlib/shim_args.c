@@ -12,6 +12,7 @@ typedef int (*opt_setter)(shim_args *a, const char *opt, const char *val);
 typedef struct {
     const char *name;
     opt_setter set;
+    bool per_process_only; /* no place in a persistent-mode request */
 } opt_entry;
 
 static int parse_choice(const char *opt, const char *val, const char *const *names, int *out)
@@ -114,13 +115,13 @@ static int set_path(shim_args *a, const char *opt, const char *val)
 }
 
 static const opt_entry options[] = {
-    {"--role", set_role},         {"--tls", set_tls},
-    {"--io", set_io},             {"--fd", set_fd},
-    {"--connect", set_connect},   {"--cert", set_path},
-    {"--key", set_path},          {"--script", set_path},
-    {"--marker-out", set_marker}, {"--marker-in", set_marker},
-    {"--deadline-ms", set_deadline}, {"--cipher", set_path},
-    {"--session-in", set_path},   {"--session-out", set_path},
+    {"--role", set_role, false},         {"--tls", set_tls, false},
+    {"--io", set_io, false},             {"--fd", set_fd, true},
+    {"--connect", set_connect, false},   {"--cert", set_path, false},
+    {"--key", set_path, false},          {"--script", set_path, true},
+    {"--marker-out", set_marker, true},  {"--marker-in", set_marker, true},
+    {"--deadline-ms", set_deadline, false}, {"--cipher", set_path, false},
+    {"--session-in", set_path, false},   {"--session-out", set_path, false},
 };
 
 static const opt_entry *find_option(const char *name)
@@ -152,15 +153,39 @@ static int check_complete(const shim_args *a, bool role_seen)
         return tc_err_set(TC_ERR_USAGE, "--tls is required (1.2 or 1.3)");
     if ((int)a->cfg.io < 0)
         return tc_err_set(TC_ERR_USAGE, "--io is required (blocking, nonblocking or memory)");
+    if (a->serve && !a->transport.connect_to)
+        return tc_err_set(TC_ERR_USAGE, "--connect is required (in persistent mode the shim "
+                                        "opens every connection itself)");
     if (a->transport.fd_count == 0 && !a->transport.connect_to)
         return tc_err_set(TC_ERR_USAGE, "one of --fd or --connect is required");
     if (a->transport.fd_count > 0 && a->transport.connect_to)
         return tc_err_set(TC_ERR_USAGE, "--fd and --connect exclude each other");
-    if (!a->script)
+    if (!a->script && !a->serve)
         return tc_err_set(TC_ERR_USAGE, "--script is required");
     if (!a->cfg.cert || !a->cfg.key)
         return tc_err_set(TC_ERR_USAGE, "--cert and --key are required");
     return TC_OK;
+}
+
+static int parse_options(int argc, char **argv, shim_args *out)
+{
+    bool role_seen = false;
+    for (int i = 1; i < argc; i += 2) { /* every option takes one value */
+        const opt_entry *o = find_option(argv[i]);
+        if (!o)
+            return tc_err_set(TC_ERR_USAGE, "unknown argument '%s'", argv[i]);
+        if (o->per_process_only && out->serve)
+            return tc_err_set(TC_ERR_USAGE, "%s has no place in a persistent-mode request "
+                              "(the script comes inline, markers in-band, connections from "
+                              "--connect)", argv[i]);
+        if (i + 1 >= argc)
+            return tc_err_set(TC_ERR_USAGE, "%s needs a value", argv[i]);
+        int rc = o->set(out, argv[i], argv[i + 1]);
+        if (rc < 0)
+            return rc;
+        role_seen |= o->set == set_role;
+    }
+    return check_complete(out, role_seen);
 }
 
 int shim_args_parse(int argc, char **argv, shim_args *out)
@@ -170,20 +195,14 @@ int shim_args_parse(int argc, char **argv, shim_args *out)
         out->version_only = true;
         return TC_OK;
     }
-    bool role_seen = false;
-    for (int i = 1; i < argc; i++) {
-        const opt_entry *o = find_option(argv[i]);
-        if (!o)
-            return tc_err_set(TC_ERR_USAGE, "unknown argument '%s'", argv[i]);
-        if (i + 1 >= argc)
-            return tc_err_set(TC_ERR_USAGE, "%s needs a value", argv[i]);
-        int rc = o->set(out, argv[i], argv[i + 1]);
-        if (rc < 0)
-            return rc;
-        role_seen |= o->set == set_role;
-        i++;
-    }
-    return check_complete(out, role_seen);
+    return parse_options(argc, argv, out);
+}
+
+int shim_args_parse_cell(int argc, char **argv, shim_args *out)
+{
+    set_defaults(out);
+    out->serve = true;
+    return parse_options(argc, argv, out);
 }
 
 const char *shim_args_role(const shim_config *cfg)

@@ -78,7 +78,20 @@ typedef struct {
     const char *api;                        /* "openssl" or "native" */
     const char *(*library_version)(void);   /* runtime version string */
 
-    /* Once per process: contexts, credentials, session caches. */
+    /* Persistent mode (--serve), optional: once per server, before the
+     * first cell is forked: the library's own global initialisation, never
+     * anything a cell could change (no context, no session, no key), and
+     * nothing that must not cross a fork (a library whose state a forked
+     * child may not use, NSS for one, initialises in init, per cell). */
+    int (*preinit)(void);
+    /* Persistent mode, optional: called in the server before a cell is
+     * forked, with that cell's configuration: a parsed copy of the
+     * credentials a server cell will load may be kept here (and only that:
+     * docs/shim-protocol.md "Persistent mode", isolation). */
+    void (*preload)(const shim_config *cfg);
+
+    /* Once per run (per cell in persistent mode, in the cell's process):
+     * contexts, credentials, session caches. */
     int (*init)(const shim_config *cfg, void **ctx);
     void (*deinit)(void *ctx);
 
@@ -135,7 +148,9 @@ typedef struct {
 } shim_driver;
 
 /* Runs the shim: parses argv, executes the script with the driver, prints the
- * JSON lines and returns the process exit code (docs/shim-protocol.md). */
+ * JSON lines and returns the process exit code (docs/shim-protocol.md).
+ * `SHIM --serve` runs the persistent mode instead (common/serve.h): one
+ * forked process per cell, each running what a per-process run runs. */
 int shim_main(const shim_driver *driver, int argc, char **argv);
 
 #endif

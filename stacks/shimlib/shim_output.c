@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "jsonio.h"
+#include "serve.h"
 #include "shim_args.h"
 
 void step_report_init(step_report *rep, size_t step, const char *op)
@@ -45,7 +46,9 @@ static json_object *base_line(const shim_driver *drv)
 
 void shim_out_version(const shim_driver *drv)
 {
-    tc_json_emit(base_line(drv));
+    json_object *o = base_line(drv);
+    tc_json_set_bool(o, "serve", true); /* every shim of this runner has --serve */
+    tc_json_emit(o);
 }
 
 void shim_out_hello(const shim_driver *drv, const shim_config *cfg)
@@ -126,7 +129,7 @@ void shim_out_step(const step_report *rep)
     tc_json_emit(o);
 }
 
-void shim_out_end(const char *kind, size_t step, const char *message)
+void shim_out_end(const char *kind, size_t step, const char *message, int exit_code)
 {
     json_object *o = json_object_new_object();
     tc_json_set_str(o, "end", kind);
@@ -134,5 +137,18 @@ void shim_out_end(const char *kind, size_t step, const char *message)
         tc_json_set_int(o, "step", (int64_t)step);
     if (message)
         tc_json_set_str(o, "message", message);
+    tc_serve_end_fields(o, exit_code, NULL);
+    tc_json_emit(o);
+    tc_serve_end_printed();
+}
+
+void shim_out_server_end(const char *status, const char *message, int exit_code,
+                         const char *signal)
+{
+    json_object *o = json_object_new_object();
+    tc_json_set_str(o, "end", status);
+    if (message)
+        tc_json_set_str(o, "message", message);
+    tc_serve_end_fields(o, exit_code, signal);
     tc_json_emit(o);
 }

@@ -59,7 +59,14 @@ void shim_out_step(const step_report *rep);
 
 /* The last line: kind is "ok", "timeout", "error" or "skip"; a NULL message
  * leaves that field out, and so does step 0, except in a skip line (step 0:
- * the whole run cannot be done). */
-void shim_out_end(const char *kind, size_t step, const char *message);
+ * the whole run cannot be done). A cell of persistent mode adds "exit"
+ * (exit_code) and "cell". */
+void shim_out_end(const char *kind, size_t step, const char *message, int exit_code);
+
+/* Persistent mode: the end line the server prints for a cell (a bad
+ * request, a crashed child): "end" is status; then "message", "signal",
+ * "exit" (null when exit_code < 0) and "cell". */
+void shim_out_server_end(const char *status, const char *message, int exit_code,
+                         const char *signal);
 
 #endif

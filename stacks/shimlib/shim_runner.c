@@ -7,13 +7,17 @@
  *   4. driver init and the first connection (exit 4 when the shim itself
  *      cannot start, 77 when the driver reports something unsupported);
  *   5. the steps, one JSON line each; a deadline ends the run (exit 3);
- *   6. cleanup on every path: sessions freed, sockets closed gracefully. */
+ *   6. cleanup on every path: sessions freed, sockets closed gracefully.
+ * Persistent mode (`--serve`, common/serve.h) runs 2-6 per request in a
+ * forked process, with the request's args and inline script; markers are
+ * then JSON lines on stdin/stdout instead of pipes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "jsonio.h"
+#include "serve.h"
 #include "shim_args.h"
 #include "shim_driver.h"
 #include "shim_output.h"
@@ -48,7 +52,7 @@ static int end_run(int err, size_t step, const char *message)
     int code = exit_code_for(err);
     const char *kind = code == EXIT_TIMEOUT ? "timeout" : code == EXIT_SKIP ? "skip" : "error";
     fprintf(stderr, "shim: %s\n", message);
-    shim_out_end(kind, step, message);
+    shim_out_end(kind, step, message, code);
     return code;
 }
 
@@ -94,9 +98,9 @@ static int check_support(const shim_driver *d, const shim_args *a, const shim_st
 static int check_needs(const shim_args *a, const shim_step *st, size_t i, int *resumes)
 {
     const char *op = step_op_name(st->op);
-    if (st->op == OP_SIGNAL_PEER && a->marker_out < 0)
+    if (st->op == OP_SIGNAL_PEER && a->marker_out < 0 && !a->serve)
         return tc_err_set(TC_ERR_USAGE, "step %zu (%s): needs --marker-out", i + 1, op);
-    if (st->op == OP_WAIT_PEER && a->marker_in < 0)
+    if (st->op == OP_WAIT_PEER && a->marker_in < 0 && !a->serve)
         return tc_err_set(TC_ERR_USAGE, "step %zu (%s): needs --marker-in", i + 1, op);
     if (st->op != OP_RESUME)
         return TC_OK;
@@ -236,13 +240,89 @@ static int run(shim_run *r, const step_script *s, int64_t run_deadline)
         return rc;
     }
     cleanup(r, run_deadline);
-    shim_out_end("ok", 0, NULL);
+    shim_out_end("ok", 0, NULL, EXIT_OK);
     return EXIT_OK;
+}
+
+/* Everything after the command line, for one run or one cell: the script
+ * comes from --script, or inline (persistent mode). */
+static int run_parsed(const shim_driver *driver, shim_args *args, json_object *inline_script)
+{
+    int64_t run_deadline = tc_now_ms() + args->deadline_ms;
+    shim_out_hello(driver, &args->cfg);
+    step_script script;
+    size_t step = 0;
+    int rc = inline_script ? step_script_from_json(json_object_get(inline_script), &script)
+                           : step_script_load(args->script, &script);
+    if (rc < 0)
+        return end_run(rc, 0, tc_err_msg());
+    rc = check_capabilities(driver, args, &script, &step);
+    if (rc < 0) {
+        step_script_free(&script);
+        return end_run(rc, step, tc_err_msg());
+    }
+    shim_run r = {.drv = driver, .args = args};
+    if (args->serve)
+        tc_markers_init_inband(&r.markers, tc_serve_input());
+    else
+        tc_markers_init(&r.markers, args->marker_in, args->marker_out);
+    rc = run(&r, &script, run_deadline);
+    step_script_free(&script);
+    return rc;
+}
+
+/* ---- persistent mode ---------------------------------------------------- */
+
+static int serve_preinit(void *ctx)
+{
+    const shim_driver *driver = ctx;
+    return driver->preinit ? driver->preinit() : TC_OK;
+}
+
+/* The cell parses its args again (and reports a bad one): this parse only
+ * tells the driver which credentials a server cell will load. */
+static void serve_cell_start(void *ctx, const tc_serve_request *req)
+{
+    const shim_driver *driver = ctx;
+    shim_args args;
+    if (driver->preload && shim_args_parse_cell(req->argc, req->argv, &args) == TC_OK &&
+        args.cfg.server)
+        driver->preload(&args.cfg);
+}
+
+static int serve_cell(void *ctx, const tc_serve_request *req)
+{
+    shim_args args;
+    if (shim_args_parse_cell(req->argc, req->argv, &args) < 0)
+        return end_run(TC_ERR_USAGE, 0, tc_err_msg());
+    return run_parsed(ctx, &args, req->script);
+}
+
+static void serve_end(void *ctx, const char *status, const char *message, int exit_code,
+                      const char *signal)
+{
+    (void)ctx;
+    shim_out_server_end(status, message, exit_code, signal);
+}
+
+static int serve(const shim_driver *driver, const char *program)
+{
+    tc_serve_ops ops = {
+        .program = program,
+        .ctx = (void *)driver,
+        .preinit = serve_preinit,
+        .cell_start = serve_cell_start,
+        .run_cell = serve_cell,
+        .server_end = serve_end,
+    };
+    return tc_serve_main(&ops);
 }
 
 int shim_main(const shim_driver *driver, int argc, char **argv)
 {
     tc_ignore_sigpipe();
+    if (argc == 2 && strcmp(argv[1], "--serve") == 0)
+        return serve(driver, argv[0]);
     shim_args args;
     if (shim_args_parse(argc, argv, &args) < 0)
         return end_run(TC_ERR_USAGE, 0, tc_err_msg());
@@ -250,21 +330,5 @@ int shim_main(const shim_driver *driver, int argc, char **argv)
         shim_out_version(driver);
         return EXIT_OK;
     }
-    int64_t run_deadline = tc_now_ms() + args.deadline_ms;
-    shim_out_hello(driver, &args.cfg);
-    step_script script;
-    size_t step = 0;
-    int rc = step_script_load(args.script, &script);
-    if (rc < 0)
-        return end_run(rc, 0, tc_err_msg());
-    rc = check_capabilities(driver, &args, &script, &step);
-    if (rc < 0) {
-        step_script_free(&script);
-        return end_run(rc, step, tc_err_msg());
-    }
-    shim_run r = {.drv = driver, .args = &args};
-    tc_markers_init(&r.markers, args.marker_in, args.marker_out);
-    rc = run(&r, &script, run_deadline);
-    step_script_free(&script);
-    return rc;
+    return run_parsed(driver, &args, NULL);
 }

@@ -23,6 +23,7 @@ int shim_run_open_conn(shim_run *r, int64_t deadline)
         return tc_err_set(TC_ERR_SYS, "out of memory");
     }
     r->conns[r->nconns] = c;
+    r->write_len = 0; /* a write left unfinished belongs to the previous connection */
     rc = shim_conn_open(c, r->drv, r->ctx, r->args->cfg.io, fd, r->nconns);
     r->nconns++;
     r->cur = c;

@@ -41,6 +41,9 @@ typedef struct {
                                for the whole run, so a write the library asks
                                to repeat gets the very same pointer */
     size_t pattern_len;
+    size_t write_len;       /* a write of this many bytes stopped at a want */
+    size_t write_off;       /* ...after the library took this many: the next
+                               write of the same size continues there */
     uint8_t *rbuf;          /* read destination: SHIM_READ_CHUNK bytes, or the
                                longest plaintext_read text if longer */
     long last_ret;          /* the last library call's return value */

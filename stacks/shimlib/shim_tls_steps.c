@@ -180,14 +180,25 @@ int shim_step_read(shim_run *r, const shim_step *st, int64_t dl, step_report *re
 
 /* Writes len pattern bytes, repeating after partial writes. Stops at a want
  * when the step must not wait (nowait, until_blocked). *written counts
- * what the library took. */
+ * what the library took. A block a want interrupted after some bytes is
+ * repeated from where the library stopped, with the very arguments of the
+ * call that reported the want: a library that takes part of a buffer
+ * (NSS's PR_Send keeps the last byte of a record it could not send yet,
+ * ssl3_SendApplicationData) expects the rest, never the block from its
+ * start again. r->write_off keeps that place for the next write of the
+ * same size, this step's (until_blocked) or a later one's. */
 static int write_block(shim_run *r, size_t len, bool nowait, int64_t dl, shim_trace *t,
                        size_t *written)
 {
-    size_t off = 0;
+    size_t off = len > 0 && r->write_len == len ? r->write_off : 0;
+    r->write_len = 0;
     do {
         io_arg a = {r->pattern + off, len - off};
         int rc = shim_io_call(r->cur, lib_write, &a, dl, nowait, t);
+        if (rc == TC_OK && t->last.want != SHIM_WANT_NONE && off > 0) {
+            r->write_len = len;
+            r->write_off = off;
+        }
         if (rc < 0 || t->last.want != SHIM_WANT_NONE || t->last.bytes == 0)
             return rc;
         off += t->last.bytes;

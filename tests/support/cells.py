@@ -231,17 +231,19 @@ def run_shim_cell(progs: Programs, role: str, tls: str, io: str | None, sut_scri
                   peer_script: dict, connections: int = 1,
                   deadline_ms: int = DEFAULT_DEADLINE_MS, transport: str = "fd",
                   sut_args=(), peer_args=(), shim_cmd=None, peer_prefix=(),
-                  quiet_types: tuple = ()) -> Cell:
+                  quiet_types: tuple = (), cell_type: type = None) -> Cell:
     """One cell; role is the SUT's and the peer takes the other one.
     shim_cmd replaces [progs.shim] for a shim that is not one program; io
     None leaves --io to the SUT's default; peer_prefix goes before the
-    peer's command (valgrind)."""
+    peer's command (valgrind); cell_type, a Cell subclass with a stack's own
+    accessors."""
     common = ["--tls", tls, "--cert", str(progs.cert), "--key", str(progs.key)]
     peer_cmd = [*peer_prefix, str(progs.peer), "--role", OTHER_ROLE[role], *common, *peer_args]
     shim = shim_cmd if shim_cmd is not None else [str(progs.shim)]
     sut_cmd = [*shim, "--role", role, *(["--io", io] if io else []), *common, *sut_args]
-    return Cell(run_cell(peer_cmd, sut_cmd, peer_script, sut_script, connections=connections,
-                         deadline_ms=deadline_ms, transport=transport), quiet_types)
+    return (cell_type or Cell)(run_cell(peer_cmd, sut_cmd, peer_script, sut_script,
+                                        connections=connections, deadline_ms=deadline_ms,
+                                        transport=transport), quiet_types)
 
 
 class Runner:
@@ -251,22 +253,25 @@ class Runner:
     of the build (a script its stack file runs)."""
 
     def __init__(self, progs: Programs, shim_cmd: list[str] | None = None,
-                 quiet_types: tuple = ()):
+                 quiet_types: tuple = (), cell_type: type = None):
         self.progs = progs
         self.shim_cmd = shim_cmd if shim_cmd is not None else [str(progs.shim)]
         self.quiet_types = quiet_types
+        self.cell_type = cell_type
 
     @classmethod
     def fixture(cls, shim_name: str | None, *, optional: bool = False,
-                stack_file: str | None = None, quiet_types: tuple = ()):
+                stack_file: str | None = None, quiet_types: tuple = (),
+                cell_type: type = None):
         """A session fixture for a suite's conftest, named as the attribute
         it is assigned to: `runner = Runner.fixture("tlsclose-shim-x")`.
         stack_file: run the command that stack file runs instead of a
-        program of the build."""
+        program of the build; cell_type: a Cell subclass for the cells."""
         @pytest.fixture(scope="session")
         def runner() -> Runner:
             progs = built(shim_name, optional=optional)
-            return cls(progs, stack_command(stack_file) if stack_file else None, quiet_types)
+            return cls(progs, stack_command(stack_file) if stack_file else None, quiet_types,
+                       cell_type)
         return runner
 
     def cell(self, role: str, tls: str, io: str, steps: list, peer_script: dict,
@@ -275,7 +280,8 @@ class Runner:
         return run_shim_cell(self.progs, role, tls, io, steps, peer_script,
                              connections=connections, deadline_ms=deadline_ms,
                              transport=transport, sut_args=sut_args, peer_args=peer_args,
-                             shim_cmd=self.shim_cmd, quiet_types=self.quiet_types)
+                             shim_cmd=self.shim_cmd, quiet_types=self.quiet_types,
+                             cell_type=self.cell_type)
 
     def alone(self, args: list[str], timeout: float = 10) -> subprocess.CompletedProcess:
         """The shim on its own (no peer), for command-line and script errors."""
@@ -289,9 +295,12 @@ class Runner:
         (line,) = [json.loads(x) for x in done.stdout.splitlines() if x.strip()]
         return line
 
-    def expect_version(self, shim: str, api: str, library_prefix: str) -> dict:
+    def expect_version(self, shim: str, api: str, library_prefix: str, serve: bool) -> dict:
+        """The --version line is exactly {shim, library, api}, plus
+        "serve": true when the shim has persistent mode (shim protocol §1,
+        §10), with these values and a library name starting so."""
         line = self.version()
-        assert set(line) == {"shim", "library", "api"}, line
-        assert (line["shim"], line["api"]) == (shim, api), line
+        want = {"shim": shim, "library": line.get("library"), "api": api}
+        assert line == ({**want, "serve": True} if serve else want), line
         assert line["library"].startswith(library_prefix), line
         return line

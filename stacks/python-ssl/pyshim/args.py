@@ -7,8 +7,12 @@ Never: opens a file or a descriptor (that is the run's business).
 
 `--suppress-ragged-eofs true|false` is the one option of this shim: the two
 stack files (python-ssl, python-ssl-ragged) differ only in it. It may come
-with `--version` too, because the harness appends `--version` to the stack
-file's whole command.
+with `--version` and `--serve` too, because the harness appends those to the
+stack file's whole command.
+
+Persistent mode: `parse(base + args, cell=True)` parses a request's args
+(after the server's own options) with the same code; --fd, --script,
+--marker-in and --marker-out have no place there, --connect is required.
 """
 from __future__ import annotations
 
@@ -46,6 +50,8 @@ class Args:
     deadline_ms: int = DEFAULT_DEADLINE_MS
     suppress_ragged_eofs: bool = False
     version_only: bool = False
+    serve_loop: bool = False        # --serve: run the persistent-mode server
+    serve: bool = False             # a cell of persistent mode
 
     @property
     def server(self) -> bool:
@@ -93,9 +99,15 @@ def _set(a: Args, opt: str, val: str) -> None:
         raise _usage(f"unknown argument '{opt}'")
 
 
+PER_PROCESS_ONLY = ("--fd", "--script", "--marker-in", "--marker-out")
+
+
 def _check_complete(a: Args) -> None:
     """Required arguments are checked after the loop so the message names
     the first one missing whatever order the others came in."""
+    if a.serve and not a.connect:
+        raise _usage("--connect is required (in persistent mode the shim opens every "
+                     "connection itself)")
     if not a.role:
         raise _usage("--role is required (client or server)")
     if not a.tls:
@@ -106,24 +118,36 @@ def _check_complete(a: Args) -> None:
         raise _usage("one of --fd or --connect is required")
     if a.fds and a.connect:
         raise _usage("--fd and --connect exclude each other")
-    if not a.script:
+    if not a.script and not a.serve:
         raise _usage("--script is required")
     if not a.cert or not a.key:
         raise _usage("--cert and --key are required")
 
 
-def parse(argv: list[str]) -> Args:
-    a = Args()
+def _mode(a: Args, rest: list[str]) -> str | None:
+    """Takes --version or --serve out of rest; the one given, if any."""
+    given = [flag for flag in ("--version", "--serve") if flag in rest]
+    if len(given) > 1:
+        raise _usage("--version and --serve exclude each other")
+    for flag in given:
+        rest.remove(flag)
+        a.version_only, a.serve_loop = flag == "--version", flag == "--serve"
+    return given[0] if given else None
+
+
+def parse(argv: list[str], cell: bool = False) -> Args:
+    a = Args(serve=cell)
     rest = list(argv)
-    if "--version" in rest:
-        rest.remove("--version")
-        a.version_only = True
+    mode = None if cell else _mode(a, rest)
     i = 0
     while i < len(rest):
         opt = rest[i]
-        if a.version_only and opt != "--suppress-ragged-eofs":
-            raise _usage(f"--version takes no other argument than --suppress-ragged-eofs, "
+        if mode and opt != "--suppress-ragged-eofs":
+            raise _usage(f"{mode} takes no other argument than --suppress-ragged-eofs, "
                          f"got '{opt}'")
+        if cell and opt in PER_PROCESS_ONLY:
+            raise _usage(f"{opt} has no place in a persistent-mode request (the script comes "
+                         "inline, markers in-band, connections from --connect)")
         if not opt.startswith("--") or (opt not in CHOICES and opt not in PATHS and opt not in (
                 "--fd", "--marker-in", "--marker-out", "--deadline-ms")):
             raise _usage(f"unknown argument '{opt}'")
@@ -131,6 +155,6 @@ def parse(argv: list[str]) -> Args:
             raise _usage(f"{opt} needs a value")
         _set(a, opt, rest[i + 1])
         i += 2
-    if not a.version_only:
+    if not mode:
         _check_complete(a)
     return a

@@ -29,6 +29,34 @@ def emit(obj: dict) -> None:
     sys.stdout.flush()
 
 
+class ServeCell:
+    """Persistent mode (pyshim/serve.py): the cell this process runs. While
+    `active`, end lines carry "exit" and "cell", and `ended` (a page shared
+    with the server) records that the cell's end line is out."""
+    active = False
+    cell: str | None = None
+    ended = None
+
+
+SERVE = ServeCell()
+
+
+def end_fields(line: dict, code: int | None, signal: str | None = None) -> dict:
+    """A cell's end line gets "signal" (when given), "exit" and "cell"."""
+    if SERVE.active:
+        if signal is not None:
+            line["signal"] = signal
+        line.update({"exit": code, "cell": SERVE.cell})
+    return line
+
+
+def emit_end(line: dict, code: int) -> None:
+    """Prints the run's end line and tells the server it is out."""
+    emit(end_fields(line, code))
+    if SERVE.active and SERVE.ended is not None:
+        SERVE.ended[0] = 1
+
+
 class ShimExit(Exception):
     """Ends the run: the end line, then the exit code. step 0 = the run as a
     whole (a skip always names its step, 0 included)."""

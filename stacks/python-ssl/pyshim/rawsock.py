@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import errno as E
 import fcntl
+import json
 import os
 import select
 import socket
 import struct
 import termios
 
-from pyshim.protocol import EXIT_FAILURE, EXIT_USAGE, ShimExit, StepDeadline, left
+from pyshim.protocol import EXIT_FAILURE, EXIT_USAGE, ShimExit, StepDeadline, emit, left
 
 CHUNK = 16384
 RESET_ERRNOS = (E.ECONNRESET, E.EPIPE)
@@ -131,13 +132,20 @@ def close_graceful(sock: socket.socket, deadline: float) -> tuple[int, bool]:
 
 
 class Markers:
-    """The two marker pipes: one line `NAME\\n` per marker."""
+    """The two marker pipes: one line `NAME\\n` per marker. In persistent
+    mode (`inband`, a pyshim.serve.Lines reader of standard input) a marker
+    is a JSON line {"marker": NAME} on standard output and on standard
+    input instead."""
 
-    def __init__(self, in_fd: int, out_fd: int):
+    def __init__(self, in_fd: int, out_fd: int, inband=None):
         self.in_fd, self.out_fd = in_fd, out_fd
         self.buf = b""
+        self.inband = inband
 
     def send(self, name: str) -> None:
+        if self.inband is not None:
+            emit({"marker": name})
+            return
         if self.out_fd < 0:
             raise ShimExit(EXIT_USAGE, f"marker '{name}': no marker pipe to write to "
                                        "(--marker-out)")
@@ -164,7 +172,27 @@ class Markers:
         line, self.buf = self.buf.split(b"\n", 1)
         return line.decode("utf-8", "replace")
 
+    def _next_inband(self, name: str, deadline: float) -> str:
+        line = self.inband.next(deadline)
+        if line is None:
+            raise ShimExit(EXIT_FAILURE, f"marker '{name}': the marker channel (standard "
+                                         "input) closed")
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            obj = None
+        if not (isinstance(obj, dict) and set(obj) == {"marker"}
+                and isinstance(obj["marker"], str)):
+            raise ShimExit(EXIT_FAILURE, f"expected marker '{name}', got a line that is not "
+                                         f"a marker: {line[:60]!r}")
+        return obj["marker"]
+
     def wait(self, name: str, deadline: float) -> None:
+        if self.inband is not None:
+            got = self._next_inband(name, deadline)
+            if got != name:
+                raise ShimExit(EXIT_FAILURE, f"expected marker '{name}', got '{got}'")
+            return
         if self.in_fd < 0:
             raise ShimExit(EXIT_USAGE, f"marker '{name}': no marker pipe to read from "
                                        "(--marker-in)")

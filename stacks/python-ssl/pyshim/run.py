@@ -16,7 +16,7 @@ from pyshim import steps as S
 from pyshim.args import MAX_CONNECTIONS, Args
 from pyshim.conn import Conn
 from pyshim.protocol import EXIT_FAILURE, EXIT_SKIP, EXIT_TIMEOUT, EXIT_USAGE, Report, \
-    ShimExit, StepDeadline, emit, left, now
+    ShimExit, StepDeadline, emit, emit_end, left, now
 from pyshim.rawsock import Markers, Reset
 
 # The suites the mock peer knows (docs/peer.md): IANA name -> OpenSSL name.
@@ -65,9 +65,9 @@ def _check_step(args: Args, st) -> None:
 def _check_needs(args: Args, steps) -> None:
     conns = 1
     for st in steps:
-        if st.op == "signal_peer" and args.marker_out < 0:
+        if st.op == "signal_peer" and args.marker_out < 0 and not args.serve:
             raise ShimExit(EXIT_USAGE, f"{st.where}: needs --marker-out", st.index)
-        if st.op == "wait_peer" and args.marker_in < 0:
+        if st.op == "wait_peer" and args.marker_in < 0 and not args.serve:
             raise ShimExit(EXIT_USAGE, f"{st.where}: needs --marker-in", st.index)
         if st.op == "resume":
             conns += 1
@@ -108,10 +108,11 @@ def make_context(args: Args) -> ssl.SSLContext:
 
 
 class Run:
-    def __init__(self, args: Args, run_deadline: float):
+    def __init__(self, args: Args, run_deadline: float, markers: Markers | None = None):
+        """markers: in-band markers in persistent mode; else the pipes."""
         self.args = args
         self.run_deadline = run_deadline
-        self.markers = Markers(args.marker_in, args.marker_out)
+        self.markers = markers or Markers(args.marker_in, args.marker_out)
         self.conns: list[Conn] = []
         self.cur: Conn | None = None
         self.fds_used = 0
@@ -191,5 +192,5 @@ class Run:
             self._cleanup(now())
             raise
         self._cleanup(self.run_deadline)
-        emit({"end": "ok"})
+        emit_end({"end": "ok"}, 0)
         return 0

@@ -1,7 +1,7 @@
 """The step script (docs/shim-protocol.md §2): read and checked whole.
 
-Needs: the path of a JSON file.
-Gives: `load(path) -> list[Step]`. Unknown ops, unknown fields, wrong types,
+Needs: the path of a JSON file, or the parsed script (persistent mode).
+Gives: `load(path) -> list[Step]`, `from_json(root) -> list[Step]`. Unknown ops, unknown fields, wrong types,
 values out of range and impossible sequences raise ShimExit(2) with a
 message naming the step and the field, before any byte is exchanged.
 Never: decides what this stack can do (that is the run's check, after this).
@@ -170,6 +170,10 @@ def load(path: str) -> list[Step]:
         raise _bad(f"{path}: {exc.strerror}")
     except ValueError as exc:
         raise _bad(f"{path}: not JSON: {exc}")
+    return from_json(root)
+
+
+def from_json(root: object) -> list[Step]:
     if not isinstance(root, list):
         raise _bad("step script: expected a JSON array of steps")
     if not root:

@@ -23,11 +23,16 @@ def test_one_entry_per_case_and_stack_with_labels(tmp_path):
     _, build, (text, problems) = generate(tmp_path)
     assert problems == []
     names = re.findall(r"add_test\(NAME \[=\[([^\]]+)\]=\]", text)
-    assert names == ["example-case@fake", "example-case@missing", "cases-check"]
-    fake = text.split("\n")[1:3]
-    assert f"[=[{root}/tlsclose]=] [=[run]=] [=[--no-build]=] [=[--case]=] " \
+    assert names == ["matrix-daemon-start", "matrix-daemon-stop", "example-case@fake",
+                     "example-case@missing", "cases-check"]
+    lines = text.split("\n")
+    at = next(i for i, line in enumerate(lines) if "NAME [=[example-case@fake]=]" in line)
+    fake = lines[at:at + 2]
+    assert f"[=[{build}/bin/tlsclose-ctest-client]=] [=[{build}/matrix/daemon.sock]=] " \
+           f"[=[/usr/bin/python3]=] [=[{root}/tlsclose]=] [=[--no-build]=] [=[--case]=] " \
            "[=[example-case]=] [=[--stack]=] [=[fake]=] [=[--out]=] " \
            f"[=[{build}/matrix/example-case@fake]=]" in fake[0]
+    assert "FIXTURES_REQUIRED matrix-daemon" in fake[1]
     # Narrowed by the case (1.3 only) and by the stack file (server only).
     assert "LABELS [=[conformance;fake;tls1.3;blocking;nonblocking;memory;server;S1;S10]=]" \
         in fake[1]

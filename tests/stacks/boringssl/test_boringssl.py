@@ -19,7 +19,7 @@ CLOSE_ANSWERED = {"actions": [{"do": "expect_close_notify"},
 
 def test_version_line(boringssl):
     assert boringssl.version() == {"shim": "boringssl", "library": "BoringSSL",
-                                   "api": "openssl"}
+                                   "api": "openssl", "serve": True}
 
 
 def test_loads_boringssl_and_never_openssl3(boringssl):

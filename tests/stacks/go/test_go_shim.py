@@ -33,7 +33,7 @@ def run_shim(runner, args, script=None, tmp_path=None):
 # ---- the protocol --------------------------------------------------------------
 
 def test_version(runner):
-    line = runner.expect_version("go", "native", "Go 1.")
+    line = runner.expect_version("go", "native", "Go 1.", serve=True)
     assert line["library"].endswith("crypto/tls"), line
 
 

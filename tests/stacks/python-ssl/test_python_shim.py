@@ -51,7 +51,7 @@ def test_version_with_the_stack_file_option(ragged):
     rc, lines, _ = run_shim(["--version"], ragged=ragged)
     assert rc == 0
     assert lines == [{"shim": "python-ssl-ragged" if ragged else "python-ssl",
-                      "library": lines[0]["library"], "api": "native"}]
+                      "library": lines[0]["library"], "api": "native", "serve": True}]
     assert lines[0]["library"].startswith("Python 3.") and "OpenSSL" in lines[0]["library"]
 
 

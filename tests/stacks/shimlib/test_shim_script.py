@@ -32,7 +32,7 @@ def run_script(runner, tmp_path, steps, io="nonblocking", extra=(), fds=()):
 
 
 def test_version_line(runner):
-    runner.expect_version("openssl", "openssl", "OpenSSL 3.")
+    runner.expect_version("openssl", "openssl", "OpenSSL 3.", serve=True)
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -17,7 +17,7 @@ CLOSE_ANSWERED = {"actions": [{"do": "expect_close_notify"},
 
 
 def test_version_line(wolfssl):
-    wolfssl.expect_version("wolfssl", "openssl", "wolfSSL 5.")
+    wolfssl.expect_version("wolfssl", "openssl", "wolfSSL 5.", serve=True)
 
 
 # ---- the driver in every cell ------------------------------------------------
