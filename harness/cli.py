@@ -1,7 +1,9 @@
 """The one top of the harness: `./tlsclose COMMAND ...`.
 
 Every command is a module of harness.commands that exports NAME, HELP (one
-line), NEEDS_BUILD, `add_parser(subparsers)` and `run(args, argv) -> int`.
+line), NEEDS_BUILD, `add_parser(subparsers)` and `run(args, argv) -> int`,
+and optionally `packages(args)`: the Debian packages of the stacks it was
+asked for, installed (quietly, when missing) before the build.
 COMMANDS below is the table; only the chosen command's module is imported,
 so a short command (a ctest entry's `run`) pays for nothing else. Before a
 command that NEEDS_BUILD, harness.prepare installs missing Debian packages
@@ -79,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if module.NEEDS_BUILD and not getattr(args, "no_build", False):
         from harness import prepare
-        prepare.ensure_packages()
-        prepare.ensure_build()
+        wanted = getattr(module, "packages", lambda _: [])(args)
+        installed = prepare.ensure_packages(prepare.PACKAGES, wanted)
+        prepare.ensure_build(reconfigure=bool(installed))
     try:
         return module.run(args, argv)
     except InvalidInput as exc:

@@ -53,32 +53,68 @@ def missing_packages(names: list[str]) -> list[str]:
     return [n for n in names if n not in installed]
 
 
-def ensure_packages(names: list[str] = PACKAGES) -> None:
-    """Installs what is missing; silent when everything is there."""
-    if not shutil.which("dpkg-query"):
-        say("not a Debian system: install the equivalents of " + " ".join(names) + " yourself")
-        return
-    missing = missing_packages(names)
-    if not missing:
-        return
-    if os.geteuid() != 0:
-        raise SystemExit(f"tlsclose: missing Debian packages: {' '.join(missing)}\n"
-                         f"  install them with: apt-get install {' '.join(missing)}")
-    say("installing " + " ".join(missing))
+def _apt(args: list[str]) -> subprocess.CompletedProcess:
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (["apt-get", "update", "-qq"],
-                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]):
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise SystemExit(f"tlsclose: {' '.join(cmd)} failed:\n{done.stdout}{done.stderr}")
+    return subprocess.run(["apt-get", *args], env=env, capture_output=True, text=True)
 
 
-def ensure_build(build_dir: str = BUILD, extra_args: list[str] | None = None) -> None:
-    """Configures when there is no build yet, then brings it up to date."""
+def _install(missing: list[str], optional: bool) -> list[str]:
+    """Installs the packages; returns those that are now installed. A
+    required package that fails ends the command; an optional one (a stack
+    the user asked for) is left out with a note, and its cells say why."""
+    say("installing " + " ".join(missing))
+    update = _apt(["update", "-qq"])
+    if update.returncode != 0 and not optional:
+        raise SystemExit(f"tlsclose: apt-get update failed:\n{update.stdout}{update.stderr}")
+    done = _apt(["install", "-y", "-qq", "--no-install-recommends", *missing])
+    if done.returncode == 0:
+        return missing
+    if not optional:
+        raise SystemExit(f"tlsclose: apt-get install {' '.join(missing)} failed:\n"
+                         f"{done.stdout}{done.stderr}")
+    ok = [name for name in missing
+          if _apt(["install", "-y", "-qq", "--no-install-recommends", name]).returncode == 0]
+    for name in sorted(set(missing) - set(ok)):
+        say(f"note: package {name} could not be installed; its stack's cells will say so")
+    return ok
+
+
+def ensure_packages(names: list[str] = PACKAGES, optional: list[str] = ()) -> list[str]:
+    """Installs what is missing of `names` (required) and of `optional`
+    (the packages of the stacks a command was asked for); silent when
+    everything is there. Returns the packages it installed."""
+    wanted = list(dict.fromkeys([*names, *optional]))
+    if not shutil.which("dpkg-query"):
+        say("not a Debian system: install the equivalents of " + " ".join(wanted) + " yourself")
+        return []
+    missing = missing_packages(wanted)
+    if not missing:
+        return []
+    if os.geteuid() != 0:
+        required = [n for n in missing if n in names]
+        hint = (f"tlsclose: missing Debian packages: {' '.join(missing)}\n"
+                f"  install them with: apt-get install {' '.join(missing)}")
+        if required:
+            raise SystemExit(hint)
+        say(hint.removeprefix("tlsclose: "))
+        return []
+    installed = _install([n for n in missing if n in names], False) \
+        if any(n in names for n in missing) else []
+    rest = [n for n in missing if n not in names]
+    return installed + (_install(rest, True) if rest else [])
+
+
+def ensure_build(build_dir: str = BUILD, extra_args: list[str] | None = None,
+                 reconfigure: bool = False) -> None:
+    """Configures when there is no build yet (or again, after packages were
+    installed: the optional stacks look for their libraries at configure
+    time), then brings it up to date."""
     if not os.path.exists(os.path.join(build_dir, "CMakeCache.txt")):
         gen = ["-G", "Ninja"] if shutil.which("ninja") else []
         run_or_exit(["cmake", "-S", ROOT, "-B", build_dir, *gen, *(extra_args or [])],
                     quiet=True)
+    elif reconfigure:
+        run_or_exit(["cmake", build_dir], quiet=True)
     run_or_exit(["cmake", "--build", build_dir, "-j", JOBS], quiet=True)
 
 

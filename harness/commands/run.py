@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.base import vocabulary as V
 from harness.base.paths import ROOT
-from harness.base.problems import UsageError
+from harness.base.problems import InvalidInput, UsageError
 from harness.commands import options
 from harness.output import results, writer
 from harness.run import runner, shard
@@ -60,6 +60,16 @@ def selection(args) -> Selection:
     return Selection(tls=(args.tls,) if args.tls else V.TLS_VERSIONS,
                      io=(args.io,) if args.io else V.IO_MODES,
                      roles=(args.role,) if args.role else V.ROLES)
+
+
+def packages(args) -> list[str]:
+    """The Debian packages of the selected stacks (`--stack all`: every
+    stack the project ships), installed before the build."""
+    try:
+        stacks = select_stacks(args.stack, args.stack_file, args.stacks_dir, None)
+    except (UsageError, InvalidInput):
+        return []               # run() reports the problem with its position
+    return sorted({p for s in stacks for p in s.packages})
 
 
 def run(args, argv: list[str]) -> int:

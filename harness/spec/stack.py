@@ -25,6 +25,7 @@ from harness.base.tomlpos import line_of
 KNOWN_NARROWING = {"tls": V.TLS_VERSIONS, "io": V.IO_MODES, "role": V.ROLES}
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 PLACEHOLDERS = ("bin", "root")
+STACK_NAME_RE = re.compile(r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$")
 
 
 @dataclasses.dataclass
@@ -172,8 +173,11 @@ def stack_files(directory: Path) -> list[Path]:
     directory = Path(directory)
     if not directory.is_dir():
         return []
-    return sorted([*directory.glob("*.toml"), *directory.glob("*/*.toml")],
-                  key=lambda p: (p.stem, str(p)))
+    # A stack's name is lower-case words joined by '-'; other TOML files in a
+    # shim's folder (Cargo.toml) are its build's.
+    found = [p for p in [*directory.glob("*.toml"), *directory.glob("*/*.toml")]
+             if STACK_NAME_RE.match(p.stem)]
+    return sorted(found, key=lambda p: (p.stem, str(p)))
 
 
 def find_stack_file(name: str, dirs: list[Path]) -> Path | None:

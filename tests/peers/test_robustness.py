@@ -147,7 +147,11 @@ def _asan_build() -> bool:
 def test_valgrind_clean(progs, tls, steps):
     vg = ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
           "--errors-for-leak-kinds=definite,indirect,possible"]
-    c = cell(progs, READ_ALL, after_handshake(*steps), tls=tls, wrapper=vg, deadline_ms=20000)
+    # The peer runs under valgrind, many times slower than native: the SUT's
+    # steps get the whole run's budget (a bound, not a wait: a passing run
+    # ends as soon as the peer is done).
+    slow = [{**s, "timeout_ms": 60000} for s in after_handshake(*steps)]
+    c = cell(progs, READ_ALL, slow, tls=tls, wrapper=vg, deadline_ms=60000)
     assert c.run.peer.returncode == 0, c.run.peer.stderr
 
 
