@@ -13,7 +13,10 @@ in one of two ways (first argument):
 
 The remaining arguments are the shim command line; the first of them is the
 real shim. Everything else of the protocol (fds, markers, exit code) passes
-through untouched.
+through untouched. The lies are told per process only: the `--version` line
+loses the real shim's "serve", so the harness never runs the liar in
+persistent mode, where the scripts come on standard input and no-notify
+could not rewrite them.
 """
 import json
 import os
@@ -73,6 +76,8 @@ def main() -> int:
         except ValueError:
             sys.stdout.write(raw)
             continue
+        if "--version" in argv:
+            line.pop("serve", None)
         sys.stdout.write(json.dumps(lie(line)) + "\n")
         sys.stdout.flush()
     return proc.wait()
