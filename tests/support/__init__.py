@@ -11,6 +11,11 @@
 - probe: black-box endpoints for `tlsclose probe`
 - your_stack: the code blocks of docs/your-stack.md, stack files of one's own
 - results_docs: results.json documents for the report writers' tests
+- children: a child a test starts itself, killed and reaped on every path
+- serve: shims and the mock peer driven in persistent mode (--serve)
+- peer_http: the peer's HTTP actions against real clients and servers
+- node_shim, rustls_serve: the Node and rustls shims' own drivers (their
+  serve mode against a per-cell peer)
 
 The modules import each other relatively, so the package works whatever
 puts tests/ on sys.path (tests/conftest.py does for pytest).

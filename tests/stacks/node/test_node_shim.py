@@ -15,8 +15,9 @@ import time
 
 import pytest
 
-from node_cells import IOS, SHIM_CMD, Server, node_missing, programs, run_alone, run_cell
 from support.build import ROOT
+from support.node_shim import (IOS, SHIM_CMD, Server, node_missing, programs, run_alone,
+                               run_cell)
 
 if node_missing():
     pytest.skip("optional stack: /usr/bin/node is not installed", allow_module_level=True)

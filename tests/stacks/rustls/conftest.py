@@ -3,7 +3,7 @@ optional: without the shim (cargo or the crates not installed) the tests
 that run it are skipped; a missing peer or credentials fail them.
 
 runner: tlsclose-shim-rustls against the mock peer (support/cells.py);
-progs its programs (for the serve-mode driver, serve_cells.py); cell(role,
+progs its programs (for the serve-mode driver, support/rustls_serve.py); cell(role,
 tls, io, sut_script, peer_script, **Runner.cell options) -> Cell.
 """
 from __future__ import annotations

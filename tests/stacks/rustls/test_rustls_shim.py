@@ -14,8 +14,8 @@ import subprocess
 import pytest
 
 from harness.base.vocabulary import IO_MODES, TLS_VERSIONS
-from serve_cells import Server
 from support.cells import EVENT_IO_MODES, SOCKET_IO_MODES, matrix
+from support.rustls_serve import Server
 
 BASE = ["--role", "client", "--tls", "1.3", "--io", "memory", "--fd", "99",
         "--cert", "cert.pem", "--key", "key.pem"]

@@ -1,6 +1,5 @@
-"""Driving shims and the mock peer in persistent mode (`--serve`), for the
-tests in this folder and the CPU measurement (measure_cpu.py), until the
-harness speaks that mode itself.
+"""Driving shims and the mock peer in persistent mode (`--serve`) directly,
+for tests/system/serve (its tests and the CPU measurement, measure_cpu.py).
 
 A cell in persistent mode (docs/shim-protocol.md "Persistent mode"):
   1. the peer server gets the cell's request with `--listen 127.0.0.1:0`

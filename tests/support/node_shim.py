@@ -23,8 +23,8 @@ import time
 
 from harness.base.vocabulary import DEFAULT_DEADLINE_MS as DEADLINE_MS
 from harness.spec.stack import load_stack
-from support.build import ROOT
-from support.cells import OTHER_ROLE, Cell, Programs, built, run_shim_cell
+from .build import ROOT
+from .cells import OTHER_ROLE, Cell, Programs, built, run_shim_cell
 
 NODE = os.environ.get("NODE", "/usr/bin/node")
 SHIM = ROOT / "stacks" / "node" / "shim.js"

@@ -27,7 +27,7 @@ import tempfile
 
 import pytest
 
-import httpcells as H
+from support import peer_http as H
 
 BODY = 100_000
 FRAMINGS = ("content-length", "chunked", "close-delimited")

@@ -1,7 +1,5 @@
-"""Fixtures for the peer's HTTP tests (tests/peer/http).
-
-Programs are looked up as support/build.py says; a missing peer or
-credentials fail the tests.
+"""Fixtures for the peer's HTTP tests (tests/peers/http); `progs` comes from
+tests/peers/conftest.py, the helpers from support/peer_http.py.
 
 Every test records what the real client or server reported (`observe`). At
 the end of the session the records are written as observations.json and
@@ -18,16 +16,10 @@ import pathlib
 
 import pytest
 
-import httpcells
+from support import peer_http
 from support.build import BUILD
-from support.cells import Programs, built
 
 _records: list[dict] = []
-
-
-@pytest.fixture(scope="session")
-def progs() -> Programs:
-    return built(None)
 
 
 @pytest.fixture
@@ -52,7 +44,7 @@ def _markdown(records: list[dict]) -> str:
     out = []
     servers = [r for r in records if r["table"] == "clients"]
     if servers:
-        clients = sorted({r["client"] for r in servers}, key=list(httpcells.CLIENTS).index)
+        clients = sorted({r["client"] for r in servers}, key=list(peer_http.CLIENTS).index)
         out += ["## The peer as a server: what each client reported", "",
                 "| TLS | framing | ending | RFC 9112: complete | " + " | ".join(clients) + " |",
                 "|---|---|---|---|" + "---|" * len(clients)]

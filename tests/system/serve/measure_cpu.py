@@ -1,6 +1,6 @@
 """CPU time per cell, per process vs persistent mode (`--serve`).
 
-    /usr/bin/python3 -m tests.serve.measure_cpu [--cells 200] [--shim openssl|python|go]
+    /usr/bin/python3 -m tests.system.serve.measure_cpu [--cells 200] [--shim openssl|python|go]
 
 (from the repository root: it uses the tests' support package).
 
@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 
-from tests.serve import servecells as sc
+from tests.support import serve as sc
 from tests.support.cells import programs_for, stack_command
 
 STEPS = [{"op": "handshake"}, {"op": "shutdown"}, {"op": "read", "until": "close"}]

@@ -25,7 +25,7 @@ import tempfile
 import time
 
 from harness.run.processes import parse_lines
-from support.cells import OTHER_ROLE, Programs
+from .cells import OTHER_ROLE, Programs
 
 GRACE_S = 1.0
 

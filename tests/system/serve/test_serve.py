@@ -1,7 +1,7 @@
 """Persistent mode (`--serve`, docs/shim-protocol.md "Persistent mode") of the
 C shims, the Python and Go shims and the mock peer.
 
-The servers are driven directly (servecells.py), since the harness does not
+The servers are driven directly (support/serve.py), since the harness does not
 speak persistent mode yet. The central check: a cell run through the
 servers prints what the same cell prints per process (one process each,
 `transport = "connect"`, as persistent mode connects): the same steps with
@@ -30,10 +30,10 @@ import tomllib
 
 import pytest
 
-import servecells as sc
 from harness.base.vocabulary import DEFAULT_DEADLINE_MS as DEADLINE_MS
 from harness.run.processes import run_cell as run_per_process
 from support.build import ROOT
+from support import serve as sc
 from support.cells import OTHER_ROLE, built, programs_for, stack_command
 
 CASES = ROOT / "cases"

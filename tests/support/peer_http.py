@@ -28,8 +28,8 @@ import tempfile
 import threading
 import time
 
-from support.build import PYTHON
-from support.cells import Programs
+from .build import PYTHON
+from .cells import Programs
 
 PEER_DEADLINE_MS = 10000
 CLIENT_TIMEOUT_S = 10
