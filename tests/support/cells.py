@@ -246,6 +246,23 @@ def run_shim_cell(progs: Programs, role: str, tls: str, io: str | None, sut_scri
                                         transport=transport), quiet_types)
 
 
+def shim_alone(shim_cmd: list[str], args: list[str], script=None, tmp_path: Path | None = None,
+               timeout: float = 30) -> tuple[int, list[dict], str]:
+    """A shim run without any peer, for what it decides before any IO (its
+    command line, its script, skips): its exit status, its JSON lines and
+    its standard error. A script is written into tmp_path and given with
+    --script; standard input is /dev/null."""
+    argv = [*shim_cmd, *args]
+    if script is not None:
+        path = tmp_path / "steps.json"
+        path.write_text(json.dumps(script))
+        argv += ["--script", str(path)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+    return (done.returncode, [json.loads(x) for x in done.stdout.splitlines() if x.strip()],
+            done.stderr)
+
+
 class Runner:
     """The cells of one shim, the form every stack suite's fixtures take:
     cell() against the mock peer, alone() without it, version() its
@@ -283,16 +300,16 @@ class Runner:
                              shim_cmd=self.shim_cmd, quiet_types=self.quiet_types,
                              cell_type=self.cell_type)
 
-    def alone(self, args: list[str], timeout: float = 10) -> subprocess.CompletedProcess:
-        """The shim on its own (no peer), for command-line and script errors."""
-        return subprocess.run([*self.shim_cmd, *args], capture_output=True, text=True,
-                              timeout=timeout)
+    def alone(self, args: list[str], script=None, tmp_path: Path | None = None,
+              timeout: float = 30) -> tuple[int, list[dict], str]:
+        """The shim without a peer: shim_alone with this shim's command."""
+        return shim_alone(self.shim_cmd, args, script, tmp_path, timeout)
 
     def version(self) -> dict:
         """The one line of --version (shim protocol §1)."""
-        done = self.alone(["--version"])
-        assert done.returncode == 0, done.stderr
-        (line,) = [json.loads(x) for x in done.stdout.splitlines() if x.strip()]
+        rc, lines, stderr = self.alone(["--version"])
+        assert rc == 0, stderr
+        (line,) = lines
         return line
 
     def expect_version(self, shim: str, api: str, library_prefix: str, serve: bool) -> dict:

@@ -24,7 +24,7 @@ import time
 from harness.base.vocabulary import DEFAULT_DEADLINE_MS as DEADLINE_MS
 from harness.spec.stack import load_stack
 from .build import ROOT
-from .cells import OTHER_ROLE, Cell, Programs, built, run_shim_cell
+from .cells import OTHER_ROLE, Cell, Programs, built, run_shim_cell, shim_alone
 
 NODE = os.environ.get("NODE", "/usr/bin/node")
 SHIM = ROOT / "stacks" / "node" / "shim.js"
@@ -51,15 +51,7 @@ def run_cell(progs: Programs, role: str, tls: str, io: str, sut_script: list,
 
 def run_alone(args: list[str], script=None, tmp_path=None) -> tuple[int, list[dict], str]:
     """The shim without a peer, for what it decides before any IO."""
-    argv = SHIM_CMD + args
-    if script is not None:
-        path = tmp_path / "steps.json"
-        path.write_text(json.dumps(script))
-        argv += ["--script", str(path)]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=30,
-                          stdin=subprocess.DEVNULL)
-    lines = [json.loads(x) for x in done.stdout.splitlines() if x.strip()]
-    return done.returncode, lines, done.stderr
+    return shim_alone(SHIM_CMD, args, script, tmp_path)
 
 
 class ServeCell:

@@ -27,6 +27,7 @@ import tempfile
 
 import pytest
 
+from harness.base.vocabulary import TLS_VERSIONS
 from support import peer_http as H
 
 BODY = 100_000
@@ -334,7 +335,7 @@ WWW_SCRIPTS = {
 }
 
 
-@pytest.mark.parametrize("tls", ("1.3", "1.2"))
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 @pytest.mark.parametrize("scenario", list(WWW_SCRIPTS))
 def test_s_server_www(progs, observe, tls, scenario):
     with tempfile.TemporaryDirectory(prefix="tlsclose-www-") as tmp:

@@ -6,7 +6,6 @@ it comes from (src/crypto/tls/conn.go, handshake_server.go).
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -18,16 +17,6 @@ from support.cells import EVENT_IO_MODES, matrix
 
 BASE = ["--role", "client", "--tls", "1.3", "--io", "blocking", "--fd", "99",
         "--cert", "cert.pem", "--key", "key.pem"]
-
-
-def run_shim(runner, args, script=None, tmp_path=None):
-    argv = [*runner.shim_cmd, *args]
-    if script is not None:
-        path = tmp_path / "steps.json"
-        path.write_text(json.dumps(script))
-        argv += ["--script", str(path)]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
-    return done.returncode, [json.loads(x) for x in done.stdout.splitlines() if x.strip()]
 
 
 # ---- the protocol --------------------------------------------------------------
@@ -45,7 +34,7 @@ def test_version(runner):
     (BASE, "--script is required"),
 ])
 def test_bad_command_line_is_exit_2(runner, args, message):
-    rc, lines = run_shim(runner, args)
+    rc, lines, _ = runner.alone(args)
     assert rc == 2 and lines[-1] == {"end": "error", "message": message}
 
 
@@ -59,7 +48,7 @@ def test_bad_command_line_is_exit_2(runner, args, message):
      "step 2 (plaintext_read): the transport was closed by step 1"),
 ])
 def test_bad_script_is_exit_2(runner, tmp_path, script, message):
-    rc, lines = run_shim(runner, BASE, script, tmp_path)
+    rc, lines, _ = runner.alone(BASE, script, tmp_path)
     assert rc == 2 and lines[0]["shim"] == "go" and lines[-1] == {"end": "error",
                                                                   "message": message}
 
@@ -67,7 +56,7 @@ def test_bad_script_is_exit_2(runner, tmp_path, script, message):
 @pytest.mark.parametrize("io", EVENT_IO_MODES)
 def test_non_blocking_modes_are_a_skip(runner, tmp_path, io):
     args = [a if a != "blocking" else io for a in BASE]
-    rc, lines = run_shim(runner, args, [{"op": "handshake"}], tmp_path)
+    rc, lines, _ = runner.alone(args, [{"op": "handshake"}], tmp_path)
     assert rc == 77 and lines[-1]["end"] == "skip" and lines[-1]["step"] == 0
 
 
@@ -79,7 +68,7 @@ def test_impossible_op_is_a_skip_before_usage_errors(runner, tmp_path, op, role)
     script = [{"op": "handshake"}, {"op": "wait_peer", "marker": "m"}, {"op": "shutdown"},
               {"op": op}]
     args = [role if a == "client" else a for a in BASE]
-    rc, lines = run_shim(runner, args, script, tmp_path)
+    rc, lines, _ = runner.alone(args, script, tmp_path)
     assert rc == 77 and lines[-1]["step"] == 4, lines
 
 

@@ -8,15 +8,13 @@ Modules/_ssl.c and Lib/ssl.py.
 """
 from __future__ import annotations
 
-import json
-import subprocess
 import time
 
 import pytest
 
 from harness.base.vocabulary import IO_MODES
 from support.build import BIN, PYTHON, ROOT
-from support.cells import EVENT_IO_MODES, SOCKET_IO_MODES, matrix, stack_command
+from support.cells import EVENT_IO_MODES, SOCKET_IO_MODES, matrix, shim_alone, stack_command
 
 PY_SHIM = ROOT / "stacks" / "python-ssl" / "shim_python.py"
 
@@ -30,14 +28,7 @@ def python_shim_cmd(ragged: bool = False) -> list[str]:
 def run_shim(args: list[str], script: object | None = None, tmp_path=None,
              ragged: bool = False) -> tuple[int, list[dict], str]:
     """Runs the shim without any peer (for what it decides before IO)."""
-    argv = python_shim_cmd(ragged) + args
-    if script is not None:
-        path = tmp_path / "steps.json"
-        path.write_text(json.dumps(script))
-        argv += ["--script", str(path)]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
-    lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
-    return done.returncode, lines, done.stderr
+    return shim_alone(python_shim_cmd(ragged), args, script, tmp_path)
 
 
 BASE = ["--role", "client", "--tls", "1.3", "--io", "blocking", "--fd", "99",

@@ -8,9 +8,6 @@ cell sees what an earlier one left.
 """
 from __future__ import annotations
 
-import json
-import subprocess
-
 import pytest
 
 from harness.base.vocabulary import IO_MODES, TLS_VERSIONS
@@ -19,16 +16,6 @@ from support.rustls_serve import Server
 
 BASE = ["--role", "client", "--tls", "1.3", "--io", "memory", "--fd", "99",
         "--cert", "cert.pem", "--key", "key.pem"]
-
-
-def run_shim(shim, args, script=None, tmp_path=None):
-    argv = [str(shim)] + args
-    if script is not None:
-        path = tmp_path / "steps.json"
-        path.write_text(json.dumps(script))
-        argv += ["--script", str(path)]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
-    return done.returncode, [json.loads(x) for x in done.stdout.splitlines() if x.strip()]
 
 
 # ---- the protocol --------------------------------------------------------------
@@ -46,8 +33,8 @@ def test_version(runner):
     (BASE + ["--connect", "127.0.0.1:1", "--script", "s"], "--fd and --connect exclude each other"),
     (BASE, "--script is required"),
 ])
-def test_bad_command_line_is_exit_2(progs, args, message):
-    rc, lines = run_shim(progs.shim, args)
+def test_bad_command_line_is_exit_2(runner, args, message):
+    rc, lines, _ = runner.alone(args)
     assert rc == 2 and lines == [{"end": "error", "message": message}]
 
 
@@ -62,8 +49,8 @@ def test_bad_command_line_is_exit_2(progs, args, message):
     ([{"op": "close_transport"}, {"op": "plaintext_read", "text": "x"}],
      "step 2 (plaintext_read): the transport was closed by step 1"),
 ])
-def test_bad_script_is_exit_2(progs, tmp_path, script, message):
-    rc, lines = run_shim(progs.shim, BASE, script, tmp_path)
+def test_bad_script_is_exit_2(runner, tmp_path, script, message):
+    rc, lines, _ = runner.alone(BASE, script, tmp_path)
     assert rc == 2 and lines[0]["shim"] == "rustls" and lines[-1] == {"end": "error",
                                                                       "message": message}
 
@@ -71,18 +58,18 @@ def test_bad_script_is_exit_2(progs, tmp_path, script, message):
 @pytest.mark.parametrize("op,role", [("keyupdate", "client"), ("shutdown_quiet", "client"),
                                      ("shutdown_full", "client"), ("get_error_after", "client"),
                                      ("session_resumable", "server")])
-def test_what_rustls_cannot_do_is_a_skip_before_usage_errors(progs, tmp_path, op, role):
+def test_what_rustls_cannot_do_is_a_skip_before_usage_errors(runner, tmp_path, op, role):
     # wait_peer without --marker-in is a usage error, but the skip comes first.
     script = [{"op": "handshake"}, {"op": "wait_peer", "marker": "m"}, {"op": "shutdown"},
               {"op": op}]
     args = [role if a == "client" else a for a in BASE]
-    rc, lines = run_shim(progs.shim, args, script, tmp_path)
+    rc, lines, _ = runner.alone(args, script, tmp_path)
     assert rc == 77 and lines[-1]["end"] == "skip" and lines[-1]["step"] == 4, lines
 
 
-def test_until_blocked_in_blocking_mode_is_a_skip(progs, tmp_path):
+def test_until_blocked_in_blocking_mode_is_a_skip(runner, tmp_path):
     args = [a if a != "memory" else "blocking" for a in BASE]
-    rc, lines = run_shim(progs.shim, args, [{"op": "write", "bytes": 10, "until_blocked": True}],
+    rc, lines, _ = runner.alone(args, [{"op": "write", "bytes": 10, "until_blocked": True}],
                          tmp_path)
     assert rc == 77 and lines[-1]["step"] == 1, lines
 

@@ -43,11 +43,11 @@ def test_version_line(runner):
     (["--role"], "--role needs a value"),
 ])
 def test_bad_command_line_exit_2(runner, args, needle):
-    proc = runner.alone(args)
-    assert proc.returncode == 2, proc
-    end = lines_of(proc)[-1]
+    rc, lines, stderr = runner.alone(args)
+    assert rc == 2, (lines, stderr)
+    end = lines[-1]
     assert end["end"] == "error" and needle in end["message"], end
-    assert needle in proc.stderr, proc.stderr
+    assert needle in stderr, stderr
 
 
 @pytest.mark.parametrize("steps,needle", [
