@@ -25,6 +25,7 @@ from harness.base.vocabulary import DEFAULT_DEADLINE_MS as DEADLINE_MS
 from harness.spec.stack import load_stack
 from .build import ROOT
 from .cells import OTHER_ROLE, Cell, Programs, built, run_shim_cell, shim_alone
+from .serve import ServedLines
 
 NODE = os.environ.get("NODE", "/usr/bin/node")
 SHIM = ROOT / "stacks" / "node" / "shim.js"
@@ -54,21 +55,13 @@ def run_alone(args: list[str], script=None, tmp_path=None) -> tuple[int, list[di
     return shim_alone(SHIM_CMD, args, script, tmp_path)
 
 
-class ServeCell:
+class ServeCell(ServedLines):
     """What one serve-mode cell printed, and the peer's transcript."""
 
     def __init__(self, lines: list[dict], peer: list[dict], peer_rc: int | None):
         self.lines = lines
         self.peer = peer
         self.peer_rc = peer_rc
-
-    @property
-    def steps(self) -> list[dict]:
-        return [x for x in self.lines if "step" in x and "op" in x]
-
-    @property
-    def end(self) -> dict:
-        return self.lines[-1] if self.lines and "end" in self.lines[-1] else {}
 
     @property
     def markers(self) -> list[str]:

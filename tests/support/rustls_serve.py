@@ -26,28 +26,18 @@ import time
 
 from harness.run.processes import parse_lines
 from .cells import OTHER_ROLE, Programs
+from .serve import ServedLines
 
 GRACE_S = 1.0
 
 
 @dataclasses.dataclass
-class ServeCell:
+class ServeCell(ServedLines):
     """One cell run through the server: its lines and the peer's."""
     lines: list[dict]      # the server's lines for this cell, markers left out
     markers: list[str]     # the markers the shim signalled, in order
     peer: list[dict]       # the peer's transcript
     peer_rc: int | None
-
-    @property
-    def steps(self) -> list[dict]:
-        return [x for x in self.lines if "step" in x and "op" in x]
-
-    @property
-    def end(self) -> dict:
-        return self.lines[-1] if self.lines and "end" in self.lines[-1] else {}
-
-    def outcomes(self) -> list[str]:
-        return [s["outcome"] for s in self.steps]
 
 
 class Server:

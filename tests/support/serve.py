@@ -152,6 +152,23 @@ def read_until(server: Server, pred, deadline: float, what: str) -> list[dict]:
         wait_any([server], deadline)
 
 
+class ServedLines:
+    """What a shim server printed for one cell (self.lines), read as a
+    per-process run's lines are (steps, end line, outcomes)."""
+    lines: list[dict]
+
+    @property
+    def steps(self) -> list[dict]:
+        return [x for x in self.lines if "step" in x and "op" in x]
+
+    @property
+    def end(self) -> dict:
+        return self.lines[-1] if self.lines and "end" in self.lines[-1] else {}
+
+    def outcomes(self) -> list[str]:
+        return [s["outcome"] for s in self.steps]
+
+
 @dataclasses.dataclass
 class ServeCell:
     """What one cell printed through the servers."""
