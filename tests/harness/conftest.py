@@ -1,5 +1,6 @@
-"""Shared helpers for the harness tests: case and stack files written to a
-temporary directory, the CLI run in-process, fake peer and shim programs."""
+"""Fixtures for the harness tests (tests/harness/*): case and stack files in
+a temporary directory (support/harness_files.py writes them), the CLI run
+in-process, and a build tree whose peer is the fake one."""
 from __future__ import annotations
 
 import stat
@@ -8,81 +9,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from harness import cli  # noqa: E402
-from harness.spec.case import load_case  # noqa: E402
-from harness.spec.stack import load_stack  # noqa: E402
-
-FAKES = Path(__file__).resolve().parent / "fakes"
-
-VALID_CASE = """\
-id = "example-case"
-title = "An example case"
-cites = ["S1", "S10"]
-refs = ["SSL_shutdown(3) First to close the connection"]
-why = "SSL_shutdown sends close_notify and returns 0 when it is first to close."
-
-[peer]
-personality = "well-behaved"
-
-[[steps]]
-op = "handshake"
-
-[[steps]]
-op = "shutdown"
-label = "close"
-
-[[steps]]
-op = "read"
-until = "close"
-label = "drain"
-
-[expect.rfc.outcomes]
-close = "sent"
-drain = "closed"
-
-[[expect.rfc.must]]
-ev = "record"
-dir = "recv"
-type = "alert"
-alert = "close_notify"
-
-[expect.api.steps]
-close = {ret = 0, sent = true, received = false}
-drain = {error = "SSL_ERROR_ZERO_RETURN", received = true}
-"""
-
-STACK = """\
-name = "{name}"
-title = "A fake stack"
-api = "{api}"
-command = ["{command}", "{shim}"]
-env = {env}
-tls = ["1.2", "1.3"]
-roles = ["client", "server"]
-io = ["blocking", "nonblocking", "memory"]
-packages = ["libfake-dev"]
-{extra}
-"""
-
-
-def write_case(directory: Path, text: str, name: str = "example-case") -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}.toml"
-    path.write_text(text)
-    return path
-
-
-def write_stack(directory: Path, name: str = "fake", api: str = "openssl",
-                env: str = "{}", extra: str = "", shim: Path | None = None) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}.toml"
-    path.write_text(STACK.format(name=name, api=api, command=sys.executable,
-                                 shim=shim or FAKES / "fake_shim.py", env=env, extra=extra))
-    return path
+from harness import cli
+from harness.spec.case import load_case
+from harness.spec.stack import load_stack
+from support.harness_files import FAKES, VALID_CASE, write_case, write_stack
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import os
 
 import pytest
 
-from reports_testlib import ROOT, big_doc, small_doc  # noqa: F401
 from reports import write_all
+from support.build import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 DRIVER = "/usr/bin/chromedriver"

@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from reports_testlib import HERE, big_doc, cell_by, small, small_doc  # noqa: F401
 from reports import junit, model
+from support.results_docs import cell_by
 
-XSD = os.path.join(HERE, "junit.xsd")
+XSD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "junit.xsd")
 SECONDS = re.compile(r"^[0-9]+(\.[0-9]{1,3})?$")
 ZONELESS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
 

@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from reports_testlib import big_doc, cell_by, small, small_doc  # noqa: F401
 from reports import ResultsError, html, write_all
+from support.results_docs import cell_by
 
 BLOB = re.compile(r'<script type="application/json" id="tc-data" data-encoding="([^"]+)">(.*?)</script>',
                   re.S)

@@ -5,9 +5,9 @@ import copy
 
 import pytest
 
-from reports_testlib import big_doc, cell_by, small, small_doc  # noqa: F401
 from reports import diff, rosetta, summary, traceability
 from reports.model import ResultsError
+from support.results_docs import cell_by
 
 
 # ---- traceability ----

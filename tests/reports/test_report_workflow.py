@@ -8,7 +8,7 @@ import shlex
 
 import pytest
 
-from reports_testlib import ROOT, big_doc, small_doc  # noqa: F401
+from support.build import ROOT
 
 yaml = pytest.importorskip("yaml", reason="python3-yaml is missing: apt-get install python3-yaml")
 

@@ -15,7 +15,9 @@ import time
 
 import pytest
 
-from node_cells import IOS, SHIM_CMD, Server, node_missing, programs, run_alone, run_cell
+from support.build import ROOT
+from support.node_shim import (IOS, SHIM_CMD, Server, node_missing, programs, run_alone,
+                               run_cell)
 
 if node_missing():
     pytest.skip("optional stack: /usr/bin/node is not installed", allow_module_level=True)
@@ -28,15 +30,6 @@ WELL_BEHAVED = {"personality": "well-behaved"}
 @pytest.fixture(scope="module")
 def progs():
     return programs()
-
-
-def outcomes(cell) -> list[str]:
-    return [s["outcome"] for s in cell.steps]
-
-
-def assert_ran(cell, expected: list[str]) -> None:
-    assert cell.run.sut.returncode == 0 and cell.end.get("end") == "ok", cell.describe()
-    assert outcomes(cell) == expected, cell.describe()
 
 
 def events(line: dict) -> list[str]:
@@ -148,7 +141,7 @@ def test_end_sends_close_notify_and_over_a_socket_fin_at_once(progs, io, role, t
                         {"do": "expect_eof", "timeout_ms": 1000},
                         {"do": "send_alert", "alert": "close_notify"}, {"do": "close"}]}
     c = run_cell(progs, role, tls, io, sut, peer)
-    assert_ran(c, ["ok", "sent", "closed", "complete", "unknown"])
+    c.assert_ran(["ok", "sent", "closed", "complete", "unknown"])
     eof = c.wire(ev="expect", what="eof")
     assert eof and eof[0]["ok"] is (io == "nonblocking"), c.describe()
     assert all(s["flags"] is None for s in c.steps), c.describe()
@@ -166,7 +159,7 @@ def test_second_shutdown_waits_and_nowait_reports_want_read(progs, io):
                         {"do": "wait_marker", "marker": "answer"},
                         {"do": "send_alert", "alert": "close_notify"}, {"do": "close"}]}
     c = run_cell(progs, "client", "1.3", io, sut, peer)
-    assert_ran(c, ["ok", "sent", "want_read", "ok", "complete"])
+    c.assert_ran(["ok", "sent", "want_read", "ok", "complete"])
     assert c.step(3)["calls"] == 1 and c.step(5)["native"]["event"] == "end", c.describe()
 
 
@@ -178,7 +171,7 @@ def test_data_before_the_peer_close_leaves_the_waiting_shutdown_wanting_a_read(p
                         {"do": "send_data", "bytes": 100},
                         {"do": "send_alert", "alert": "close_notify"}, {"do": "close"}]}
     c = run_cell(progs, "server", "1.3", io, sut, peer)
-    assert_ran(c, ["ok", "sent", "want_read", "closed", "complete"])
+    c.assert_ran(["ok", "sent", "want_read", "closed", "complete"])
     assert c.step(3)["unread"] > 0 and c.step(4)["bytes"] == 100, c.describe()
 
 
@@ -190,7 +183,7 @@ def test_first_shutdown_after_a_reported_close_is_complete(progs, io):
                         {"do": "send_alert", "alert": "close_notify"},
                         {"do": "expect_close_notify", "timeout_ms": 3000}, {"do": "close"}]}
     c = run_cell(progs, "client", "1.2", io, sut, peer)
-    assert_ran(c, ["ok", "data:100", "closed", "complete"])
+    c.assert_ran(["ok", "data:100", "closed", "complete"])
 
 
 # ---- what the readable side reports ---------------------------------------------------
@@ -204,7 +197,7 @@ def test_a_fin_without_close_notify_reads_as_a_clean_end(progs, io, variant):
     sut = [{"op": "handshake"}, {"op": "read", "bytes": 100}, {"op": "read", "until": "close"}]
     peer = {"personality": "truncating", "variant": variant, "bytes": 100}
     c = run_cell(progs, "client", "1.3", io, sut, peer)
-    assert_ran(c, ["ok", "data:100", "closed"])
+    c.assert_ran(["ok", "data:100", "closed"])
     assert c.wire(ev="tcp", dir="sent", what="fin"), c.describe()
     assert not c.sut_alerts("close_notify"), c.describe()
 
@@ -216,7 +209,7 @@ def test_a_reset_is_error_reset(progs, io):
     peer = {"actions": [{"do": "send_data", "bytes": 100}, {"do": "wait_marker", "marker": "read"},
                         {"do": "rst"}]}
     c = run_cell(progs, "server", "1.2", io, sut, peer)
-    assert_ran(c, ["ok", "data:100", "ok", "error:reset"])
+    c.assert_ran(["ok", "data:100", "ok", "error:reset"])
 
 
 @pytest.mark.parametrize("io", IOS)
@@ -230,7 +223,7 @@ def test_an_alert_without_a_reason_string_is_swallowed(progs, io):
                         {"do": "send_alert", "alert": "close_notify"},
                         {"do": "read_all", "timeout_ms": 300}, {"do": "close"}]}
     c = run_cell(progs, "client", "1.3", io, sut, peer)
-    assert_ran(c, ["ok", "closed"])
+    c.assert_ran(["ok", "closed"])
     assert "error" not in events(c.step(2)) and c.step(2)["bytes"] == 0, c.describe()
     assert not c.from_sut(type="alert"), c.describe()
 
@@ -241,7 +234,7 @@ def test_a_fragmented_alert_is_invalid_alert_in_tls12(progs, io):
     peer = {"actions": [{"do": "send_alert", "alert": "close_notify", "fragment": 1},
                         {"do": "read_all", "timeout_ms": 2000}, {"do": "close"}]}
     c = run_cell(progs, "server", "1.2", io, sut, peer)
-    assert_ran(c, ["ok", "error:decode"])
+    c.assert_ran(["ok", "error:decode"])
     native = c.step(2)["native"]
     assert native["error"] == "ERR_SSL_INVALID_ALERT", c.describe()
     assert native["queue"] == ["SSL routines: invalid alert"], c.describe()
@@ -254,7 +247,7 @@ def test_end_after_a_fatal_alert_succeeds_without_close_notify(progs, io):
     peer = {"actions": [{"do": "send_alert", "alert": "handshake_failure", "level": "fatal"},
                         {"do": "read_all", "timeout_ms": 3000}, {"do": "close"}]}
     c = run_cell(progs, "client", "1.3", io, sut, peer)
-    assert_ran(c, ["ok", "error:alert:handshake_failure", "sent"])
+    c.assert_ran(["ok", "error:alert:handshake_failure", "sent"])
     assert c.step(2)["native"]["error"] == "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE"
     assert not c.sut_alerts("close_notify"), c.describe()
 
@@ -269,7 +262,7 @@ def test_writing_after_end_destroys_the_connection(progs, io):
                         {"do": "send_data", "bytes": 500},
                         {"do": "send_alert", "alert": "close_notify"}, {"do": "close"}]}
     c = run_cell(progs, "client", "1.2", io, sut, peer)
-    assert_ran(c, ["ok", "sent", "error:shut_down", "error:shut_down"])
+    c.assert_ran(["ok", "sent", "error:shut_down", "error:shut_down"])
     assert c.step(3)["native"]["error"] == "ERR_STREAM_WRITE_AFTER_END", c.describe()
 
 
@@ -286,7 +279,7 @@ def test_a_stalled_peer_makes_writes_and_end_want_write(progs, io):
                         {"do": "expect_close_notify", "timeout_ms": 4000},
                         {"do": "send_alert", "alert": "close_notify"}, {"do": "close"}]}
     c = run_cell(progs, "server", "1.3", io, sut, peer)
-    assert_ran(c, ["ok", "want_write", "want_write", "ok", "sent", "closed"])
+    c.assert_ran(["ok", "want_write", "want_write", "ok", "sent", "closed"])
     assert c.step(2)["bytes"] > 0 and c.step(5)["calls"] == 0, c.describe()
     assert c.wire(ev="expect", what="close_notify", ok=True), c.describe()
 
@@ -310,7 +303,7 @@ def test_a_tls13_client_that_only_writes_keeps_tickets_only_over_a_socket(progs,
     application never gave the tickets to the library (README fact 8)."""
     c = run_cell(progs, "client", "1.3", io, TICKET_SUT, TICKET_PEER, connections=2)
     resumed = "reused" if kept else "not_reused"
-    assert_ran(c, ["ok", "ok:100", "sent", "resumable" if kept else "not_resumable", "ok",
+    c.assert_ran(["ok", "ok:100", "sent", "resumable" if kept else "not_resumable", "ok",
                    resumed, "sent", "complete"])
     assert c.wire(ev="handshake", conn=2, resumed=kept), c.describe()
 
@@ -325,7 +318,7 @@ def test_a_tls12_server_resumes_session_ids_through_its_cache(progs):
                         {"do": "expect_close_notify", "timeout_ms": 3000},
                         {"do": "send_alert", "alert": "close_notify"}, {"do": "close"}]}
     c = run_cell(progs, "server", "1.2", "nonblocking", sut, peer, connections=2)
-    assert_ran(c, ["ok", "sent", "complete", "reused", "sent", "complete"])
+    c.assert_ran(["ok", "sent", "complete", "reused", "sent", "complete"])
 
 
 # ---- the transport -------------------------------------------------------------------------
@@ -339,7 +332,7 @@ def test_plaintext_continues_after_a_bidirectional_close_in_memory_mode(progs):
                         {"do": "expect_plaintext", "text": "PLAIN FROM SUT\n", "timeout_ms": 3000},
                         {"do": "send_plaintext", "text": "PLAIN FROM PEER\n"}, {"do": "close"}]}
     c = run_cell(progs, "server", "1.3", "memory", sut, peer)
-    assert_ran(c, ["ok", "sent", "complete", "ok:15", "match"])
+    c.assert_ran(["ok", "sent", "complete", "ok:15", "match"])
     assert all(e.get("ok") for e in c.expects()), c.describe()
 
 
@@ -351,7 +344,7 @@ def test_connect_transport_and_close_transport(progs, io):
                         {"do": "expect_close_notify", "timeout_ms": 3000},
                         {"do": "expect_eof", "timeout_ms": 3000}, {"do": "close"}]}
     c = run_cell(progs, "client", "1.2", io, sut, peer, transport="connect")
-    assert_ran(c, ["ok", "ok:2000", "sent", "ok"])
+    c.assert_ran(["ok", "ok:2000", "sent", "ok"])
     assert c.step(4)["drained"] == 0 and all(e.get("ok") for e in c.expects()), c.describe()
     assert not c.wire(ev="tcp", dir="recv", what="reset"), c.describe()
 
@@ -462,7 +455,6 @@ def test_serve_cell_deadline_and_closed_marker_channel(progs):
 
 def test_shim_command_is_what_the_stack_file_runs():
     import tomllib
-    from node_cells import ROOT
     stack = tomllib.loads((ROOT / "stacks" / "node" / "node.toml").read_text())
     assert stack["command"] == ["/usr/bin/node", "{root}/stacks/node/shim.js"]
     assert SHIM_CMD[1].endswith("stacks/node/shim.js")

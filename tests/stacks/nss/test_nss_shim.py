@@ -6,63 +6,10 @@ not at all. Each fact test cites the NSS source it confirms
 tests are skipped; a missing peer or credentials fail them."""
 from __future__ import annotations
 
-import json
-import pathlib
-import subprocess
-import sys
-
 import pytest
 
-TESTS = str(pathlib.Path(__file__).resolve().parents[2])
-if TESTS not in sys.path:
-    sys.path.insert(0, TESTS)
-
-from stackcells import DEADLINE_MS, Cell, programs_for, require, run_shim_cell  # noqa: E402
-
-VERSIONS = ("1.2", "1.3")
-IO_MODES = ("blocking", "nonblocking", "memory")
-EVENT_IO = ("nonblocking", "memory")
-SOCKET_IO = ("blocking", "nonblocking")
-ROLES = ("client", "server")
-
-
-def matrix(versions=VERSIONS, ios=IO_MODES, roles=ROLES):
-    return [pytest.param(t, i, r, id=f"tls{t}-{i}-{r}")
-            for t in versions for i in ios for r in roles]
-
-
-class NssCell(Cell):
-    QUIET_TYPES = ("application_data",)
-
-    def queue(self, n: int) -> list[str]:
-        return self.native(n).get("queue", [])
-
-    def peer_saw_eof_before_own_close_notify(self) -> bool:
-        """The SUT's FIN reached the peer before the peer sent its own
-        close_notify."""
-        events = self.run.peer.lines
-        eof = next((i for i, e in enumerate(events)
-                    if e.get("ev") == "tcp" and e.get("what") == "eof"), None)
-        mine = next((i for i, e in enumerate(events)
-                     if e.get("ev") == "record" and e.get("dir") == "sent"
-                     and e.get("alert") == "close_notify"), None)
-        return eof is not None and (mine is None or eof < mine)
-
-
-class Runner:
-    def __init__(self):
-        self.progs = require(programs_for("tlsclose-shim-nss"))
-
-    def cell(self, role: str, tls: str, io: str, steps: list, peer: dict, connections: int = 1,
-             sut_args: tuple = (), deadline_ms: int = DEADLINE_MS) -> NssCell:
-        return run_shim_cell(self.progs, role, tls, io, steps, peer, connections=connections,
-                             deadline_ms=deadline_ms, sut_args=sut_args, cell_type=NssCell)
-
-
-@pytest.fixture(scope="module")
-def nss() -> Runner:
-    return Runner()
-
+from harness.base.vocabulary import IO_MODES, TLS_VERSIONS
+from support.cells import EVENT_IO_MODES, SOCKET_IO_MODES, matrix
 
 CLOSE_ANSWERED = {"actions": [{"do": "expect_close_notify"},
                               {"do": "send_alert", "alert": "close_notify"}, {"do": "close"}]}
@@ -71,18 +18,13 @@ SENT_CLOSE_NOTIFY = "alert sent: warning close_notify (0)"
 
 
 def test_version_line(nss):
-    done = subprocess.run([str(nss.progs.shim), "--version"], capture_output=True, text=True,
-                          timeout=10)
-    assert done.returncode == 0, done.stderr
-    v = json.loads(done.stdout.splitlines()[0])
-    assert v["shim"] == "nss" and v["api"] == "native", v
-    assert v["library"].startswith("NSS 3."), v
+    nss.expect_version("nss", "native", "NSS 3.", serve=True)
 
 
 # ---- the driver in every cell, against the well-behaved peer -----------------
 
-@pytest.mark.parametrize("tls,io,role", matrix())
-def test_well_behaved_peer(nss, tls, io, role):
+@pytest.mark.parametrize("role,tls,io", matrix())
+def test_well_behaved_peer(nss, role, tls, io):
     """The well-behaved personality: its data, then it answers the SUT's
     close_notify with its own."""
     steps = [{"op": "handshake"}, {"op": "read", "bytes": 300}, {"op": "shutdown"},
@@ -94,8 +36,8 @@ def test_well_behaved_peer(nss, tls, io, role):
     assert all(e.get("ok") for e in c.expects()), c.describe()
 
 
-@pytest.mark.parametrize("tls,io,role", matrix())
-def test_exchange_then_close_first(nss, tls, io, role):
+@pytest.mark.parametrize("role,tls,io", matrix())
+def test_exchange_then_close_first(nss, role, tls, io):
     """Data both ways, then PR_Shutdown(PR_SHUTDOWN_SEND) sends close_notify
     (`sent`), the peer's answer ends PR_Recv with 0 (`closed`); NSS keeps no
     shutdown flags (`unknown`, flags null)."""
@@ -114,8 +56,8 @@ def test_exchange_then_close_first(nss, tls, io, role):
     assert not c.wire(ev="bad_record"), c.describe()
 
 
-@pytest.mark.parametrize("tls,io,role", matrix())
-def test_peer_closes_first_then_shutdown_completes(nss, tls, io, role):
+@pytest.mark.parametrize("role,tls,io", matrix())
+def test_peer_closes_first_then_shutdown_completes(nss, role, tls, io):
     """The peer's data and close_notify: PR_Recv returns the data, then 0;
     PR_Shutdown then answers with close_notify, and the shim calls the
     closure `complete` because a read already returned the end of stream."""
@@ -130,7 +72,7 @@ def test_peer_closes_first_then_shutdown_completes(nss, tls, io, role):
     assert all(e.get("ok") for e in c.expects()), c.describe()
 
 
-@pytest.mark.parametrize("tls,io", [(t, i) for t in VERSIONS for i in IO_MODES])
+@pytest.mark.parametrize("tls,io", matrix(roles=None))
 def test_pr_shutdown_also_ends_tcp_in_the_socket_modes(nss, tls, io):
     """sslsecur.c ssl_SecureShutdown: after the close_notify it shuts the
     transport down too (osfd->methods->shutdown), so in the socket modes the
@@ -143,13 +85,13 @@ def test_pr_shutdown_also_ends_tcp_in_the_socket_modes(nss, tls, io):
     c = nss.cell("client", tls, io, steps, peer)
     c.assert_ran(["ok", "sent", "closed"])
     eof_expect = c.wire(ev="expect", what="eof")[0]
-    assert eof_expect["ok"] is (io in SOCKET_IO), c.describe()
+    assert eof_expect["ok"] is (io in SOCKET_IO_MODES), c.describe()
 
 
 # ---- wants in the event-loop modes -----------------------------------------------
 
-@pytest.mark.parametrize("tls,io,role", matrix(ios=EVENT_IO))
-def test_read_wants_read_until_the_peer_writes(nss, tls, io, role):
+@pytest.mark.parametrize("role,tls,io", matrix(ios=EVENT_IO_MODES))
+def test_read_wants_read_until_the_peer_writes(nss, role, tls, io):
     """A nowait PR_Recv before the peer sent anything: PR_WOULD_BLOCK_ERROR,
     and NSS's poll method asks for read (sslsock.c ssl_Poll)."""
     peer = {"actions": [{"do": "wait_marker", "marker": "go"}, {"do": "send_data", "bytes": 100},
@@ -163,8 +105,8 @@ def test_read_wants_read_until_the_peer_writes(nss, tls, io, role):
     assert c.native(2)["error"] == "PR_WOULD_BLOCK_ERROR", c.describe()
 
 
-@pytest.mark.parametrize("tls,io,role", matrix(ios=EVENT_IO, roles=("client",)))
-def test_client_handshake_wants_read(nss, tls, io, role):
+@pytest.mark.parametrize("role,tls,io", matrix(roles=("client",), ios=EVENT_IO_MODES))
+def test_client_handshake_wants_read(nss, role, tls, io):
     """A client's first SSL_ForceHandshake sends the ClientHello and cannot
     have the answer yet: PR_WOULD_BLOCK_ERROR, poll for read (a server may
     find the client's flights already there, so it is not asserted)."""
@@ -178,8 +120,8 @@ STALLED_PEER = {"actions": [{"do": "stop_reading"}, {"do": "wait_marker", "marke
                             {"do": "read_all", "timeout_ms": 3000}, {"do": "close"}]}
 
 
-@pytest.mark.parametrize("tls,io,role", matrix(ios=EVENT_IO))
-def test_write_wants_write_then_the_pending_write_completes(nss, tls, io, role):
+@pytest.mark.parametrize("role,tls,io", matrix(ios=EVENT_IO_MODES))
+def test_write_wants_write_then_the_pending_write_completes(nss, role, tls, io):
     """A peer that stops reading: PR_Send reports PR_WOULD_BLOCK_ERROR (want
     write). NSS takes a record it cannot send yet but reports one byte less
     and expects that byte first in the next PR_Send
@@ -206,8 +148,8 @@ def test_write_wants_write_then_the_pending_write_completes(nss, tls, io, role):
     assert len(c.sut_alerts("close_notify")) == 1, c.describe()
 
 
-@pytest.mark.parametrize("tls,io,role", matrix(ios=EVENT_IO))
-def test_shutdown_behind_a_pending_write_loses_the_close_notify(nss, tls, io, role):
+@pytest.mark.parametrize("role,tls,io", matrix(ios=EVENT_IO_MODES))
+def test_shutdown_behind_a_pending_write_loses_the_close_notify(nss, role, tls, io):
     """PR_Shutdown never wants: the close_notify joins the unsent records,
     the flush fails, and the transport is shut down at once (sslsecur.c
     ssl_SecureShutdown ignores SSL3_SendAlert's result; its comment above
@@ -225,8 +167,8 @@ def test_shutdown_behind_a_pending_write_loses_the_close_notify(nss, tls, io, ro
 
 # ---- how NSS reports the end of the stream ------------------------------------------
 
-@pytest.mark.parametrize("tls,io,role", matrix())
-def test_fin_without_close_notify_reads_as_a_clean_end(nss, tls, io, role):
+@pytest.mark.parametrize("role,tls,io", matrix())
+def test_fin_without_close_notify_reads_as_a_clean_end(nss, role, tls, io):
     """ssl3gthr.c ssl3_GatherData: recv() returning 0 is "EOF", rv 0, which
     PR_Recv returns as it returns the end after a close_notify
     (ssl3_GatherCompleteHandshake: recvdCloseNotify). The shim reports what
@@ -239,8 +181,8 @@ def test_fin_without_close_notify_reads_as_a_clean_end(nss, tls, io, role):
     assert c.native(2)["error"] == "" and c.queue(2) == [], c.describe()
 
 
-@pytest.mark.parametrize("tls,io,role", matrix())
-def test_fin_inside_a_record_reads_as_a_clean_end(nss, tls, io, role):
+@pytest.mark.parametrize("role,tls,io", matrix())
+def test_fin_inside_a_record_reads_as_a_clean_end(nss, role, tls, io):
     """The same EOF branch of ssl3_GatherData serves the middle of a record
     (gather state GS_DATA): the half record is dropped and PR_Recv returns 0."""
     peer = {"personality": "truncating", "variant": "mid-record", "bytes": 100}
@@ -249,8 +191,8 @@ def test_fin_inside_a_record_reads_as_a_clean_end(nss, tls, io, role):
     assert c.step(2)["bytes"] == 100 and c.queue(2) == [], c.describe()
 
 
-@pytest.mark.parametrize("tls,io,role", matrix())
-def test_reset_is_reported(nss, tls, io, role):
+@pytest.mark.parametrize("role,tls,io", matrix())
+def test_reset_is_reported(nss, role, tls, io):
     """An RST: NSPR's ECONNRESET is PR_CONNECT_RESET_ERROR (`error:reset`); in
     memory mode the runner meets it on the socket. The peer resets only once
     the SUT's handshake is over, so a TLS 1.3 server's NewSessionTicket
@@ -261,12 +203,12 @@ def test_reset_is_reported(nss, tls, io, role):
              {"op": "read", "until": "close"}]
     c = nss.cell(role, tls, io, steps, peer)
     c.assert_ran(["ok", "ok", "error:reset"])
-    if io in SOCKET_IO:
+    if io in SOCKET_IO_MODES:
         assert c.native(3)["error"] == "PR_CONNECT_RESET_ERROR", c.describe()
         assert c.native(3)["errno"] == 104, c.describe()
 
 
-@pytest.mark.parametrize("tls", VERSIONS)
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 @pytest.mark.parametrize("io", IO_MODES)
 def test_write_after_shutdown_is_refused(nss, tls, io):
     """ssl_SecureSend: PR_SOCKET_SHUTDOWN_ERROR once PR_Shutdown(SEND) ran
@@ -279,7 +221,7 @@ def test_write_after_shutdown_is_refused(nss, tls, io):
     assert not c.sut_records(type="application_data"), c.describe()
 
 
-@pytest.mark.parametrize("tls", VERSIONS)
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 @pytest.mark.parametrize("io", IO_MODES)
 def test_fatal_alert_then_the_connection_still_sends(nss, tls, io):
     """A received fatal alert fails PR_Recv with its SSL_ERROR_*_ALERT code
@@ -301,7 +243,7 @@ def test_fatal_alert_then_the_connection_still_sends(nss, tls, io):
     assert len(c.sut_alerts("close_notify")) == 1, c.describe()
 
 
-@pytest.mark.parametrize("io", SOCKET_IO)
+@pytest.mark.parametrize("io", SOCKET_IO_MODES)
 def test_freeing_sends_close_notify(nss, io):
     """PR_Close is NSS's only way to free a connection and sends close_notify
     when PR_Shutdown did not (sslsecur.c ssl_SecureClose): unlike SSL_free,
@@ -337,8 +279,8 @@ RESUME_STEPS = [{"op": "handshake"}, {"op": "read", "until": "close"}, {"op": "s
                 {"op": "resume"}, {"op": "shutdown"}, {"op": "read", "until": "close"}]
 
 
-@pytest.mark.parametrize("tls,io,role", matrix())
-def test_resume(nss, tls, io, role):
+@pytest.mark.parametrize("role,tls,io", matrix())
+def test_resume(nss, role, tls, io):
     """A client offers the resumption token NSS handed it
     (SSL_SetResumptionTokenCallback, SSL_SetResumptionToken); a server
     resumes from its ticket key (tickets on) in the same process. `reused`

@@ -8,60 +8,21 @@ cell sees what an earlier one left.
 """
 from __future__ import annotations
 
-import json
-import pathlib
-import subprocess
-import sys
-
 import pytest
 
-TESTS = str(pathlib.Path(__file__).resolve().parents[2])
-if TESTS not in sys.path:
-    sys.path.insert(0, TESTS)
-
-from stackcells import assert_ran, ids, programs_for, require, run_shim_cell  # noqa: E402
-from serve_cells import Server  # noqa: E402
-
-ROLES = ("client", "server")
-TLS = ("1.2", "1.3")
-IOS = ("blocking", "nonblocking", "memory")
-CELLS = [(r, t, i) for r in ROLES for t in TLS for i in IOS]
-SOCKET_CELLS = [(r, t, i) for r, t, i in CELLS if i != "memory"]
-WANT_CELLS = [(r, t, i) for r, t, i in CELLS if i != "blocking"]
+from harness.base.vocabulary import IO_MODES, TLS_VERSIONS
+from support.cells import EVENT_IO_MODES, SOCKET_IO_MODES, matrix
+from support.rustls_serve import Server
 
 BASE = ["--role", "client", "--tls", "1.3", "--io", "memory", "--fd", "99",
         "--cert", "cert.pem", "--key", "key.pem"]
 
 
-@pytest.fixture(scope="module")
-def progs():
-    return require(programs_for("tlsclose-shim-rustls"))
-
-
-@pytest.fixture
-def cell(progs):
-    """cell(role, tls, io, sut_script, peer_script, **run_shim_cell options)."""
-    def run(role, tls, io, sut, peer, **kw):
-        return run_shim_cell(progs, role, tls, io, sut, peer, **kw)
-    return run
-
-
-def run_shim(shim, args, script=None, tmp_path=None):
-    argv = [str(shim)] + args
-    if script is not None:
-        path = tmp_path / "steps.json"
-        path.write_text(json.dumps(script))
-        argv += ["--script", str(path)]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
-    return done.returncode, [json.loads(x) for x in done.stdout.splitlines() if x.strip()]
-
-
 # ---- the protocol --------------------------------------------------------------
 
-def test_version(progs):
-    rc, lines = run_shim(progs.shim, ["--version"])
-    assert rc == 0 and lines == [{"shim": "rustls", "library": "rustls 0.20.8", "api": "native",
-                                  "serve": True}]
+def test_version(runner):
+    line = runner.expect_version("rustls", "native", "rustls 0.20.8", serve=True)
+    assert line["library"] == "rustls 0.20.8", line
 
 
 @pytest.mark.parametrize("args,message", [
@@ -72,8 +33,8 @@ def test_version(progs):
     (BASE + ["--connect", "127.0.0.1:1", "--script", "s"], "--fd and --connect exclude each other"),
     (BASE, "--script is required"),
 ])
-def test_bad_command_line_is_exit_2(progs, args, message):
-    rc, lines = run_shim(progs.shim, args)
+def test_bad_command_line_is_exit_2(runner, args, message):
+    rc, lines, _ = runner.alone(args)
     assert rc == 2 and lines == [{"end": "error", "message": message}]
 
 
@@ -88,8 +49,8 @@ def test_bad_command_line_is_exit_2(progs, args, message):
     ([{"op": "close_transport"}, {"op": "plaintext_read", "text": "x"}],
      "step 2 (plaintext_read): the transport was closed by step 1"),
 ])
-def test_bad_script_is_exit_2(progs, tmp_path, script, message):
-    rc, lines = run_shim(progs.shim, BASE, script, tmp_path)
+def test_bad_script_is_exit_2(runner, tmp_path, script, message):
+    rc, lines, _ = runner.alone(BASE, script, tmp_path)
     assert rc == 2 and lines[0]["shim"] == "rustls" and lines[-1] == {"end": "error",
                                                                       "message": message}
 
@@ -97,18 +58,18 @@ def test_bad_script_is_exit_2(progs, tmp_path, script, message):
 @pytest.mark.parametrize("op,role", [("keyupdate", "client"), ("shutdown_quiet", "client"),
                                      ("shutdown_full", "client"), ("get_error_after", "client"),
                                      ("session_resumable", "server")])
-def test_what_rustls_cannot_do_is_a_skip_before_usage_errors(progs, tmp_path, op, role):
+def test_what_rustls_cannot_do_is_a_skip_before_usage_errors(runner, tmp_path, op, role):
     # wait_peer without --marker-in is a usage error, but the skip comes first.
     script = [{"op": "handshake"}, {"op": "wait_peer", "marker": "m"}, {"op": "shutdown"},
               {"op": op}]
     args = [role if a == "client" else a for a in BASE]
-    rc, lines = run_shim(progs.shim, args, script, tmp_path)
+    rc, lines, _ = runner.alone(args, script, tmp_path)
     assert rc == 77 and lines[-1]["end"] == "skip" and lines[-1]["step"] == 4, lines
 
 
-def test_until_blocked_in_blocking_mode_is_a_skip(progs, tmp_path):
+def test_until_blocked_in_blocking_mode_is_a_skip(runner, tmp_path):
     args = [a if a != "memory" else "blocking" for a in BASE]
-    rc, lines = run_shim(progs.shim, args, [{"op": "write", "bytes": 10, "until_blocked": True}],
+    rc, lines, _ = runner.alone(args, [{"op": "write", "bytes": 10, "until_blocked": True}],
                          tmp_path)
     assert rc == 77 and lines[-1]["step"] == 1, lines
 
@@ -129,13 +90,13 @@ def test_a_cipher_rustls_lacks_for_the_version_is_a_skip(cell, cipher):
 def test_cipher_option(cell, tls, suite, iana):
     c = cell("client", tls, "memory", [{"op": "handshake"}, {"op": "shutdown"}],
              {"personality": "well-behaved"}, sut_args=("--cipher", suite))
-    assert_ran(c, ["ok", "sent"])
+    c.assert_ran(["ok", "sent"])
     assert c.wire(ev="handshake", conn=1)[0]["cipher"] == iana, c.describe()
 
 
 # ---- closure in every mode -----------------------------------------------------
 
-@pytest.mark.parametrize("role,tls,io", CELLS, ids=ids(CELLS))
+@pytest.mark.parametrize("role,tls,io", matrix())
 def test_close_notify_then_read_until_the_peers(cell, role, tls, io):
     """The first shutdown sends close_notify (sent); reading goes on until the
     reader's Ok(0) (closed); a later shutdown is complete without another
@@ -144,14 +105,14 @@ def test_close_notify_then_read_until_the_peers(cell, role, tls, io):
            {"op": "shutdown"}, {"op": "read", "until": "close"}, {"op": "shutdown"},
            {"op": "read"}, {"op": "get_shutdown"}]
     c = cell(role, tls, io, sut, {"personality": "well-behaved", "bytes": 300})
-    assert_ran(c, ["ok", "ok:1000", "data:300", "sent", "closed", "complete", "closed",
+    c.assert_ran(["ok", "ok:1000", "data:300", "sent", "closed", "complete", "closed",
                    "unknown"])
     assert len(c.sut_alerts("close_notify")) == 1, c.describe()
     assert all(s["flags"] is None for s in c.steps)
     assert c.native(7) == {"ret": 0, "error": "", "queue": [], "errno": 0}
 
 
-@pytest.mark.parametrize("role,tls,io", WANT_CELLS, ids=ids(WANT_CELLS))
+@pytest.mark.parametrize("role,tls,io", matrix(ios=EVENT_IO_MODES))
 def test_waiting_shutdown_wants_read_until_the_peer_answers(cell, role, tls, io):
     sut = [{"op": "handshake"}, {"op": "shutdown", "nowait": True},
            {"op": "shutdown", "nowait": True}, {"op": "signal_peer", "marker": "answer"},
@@ -159,41 +120,41 @@ def test_waiting_shutdown_wants_read_until_the_peer_answers(cell, role, tls, io)
     peer = {"actions": [{"do": "expect_close_notify"}, {"do": "wait_marker", "marker": "answer"},
                         {"do": "send_alert", "alert": "close_notify"}, {"do": "close"}]}
     c = cell(role, tls, io, sut, peer)
-    assert_ran(c, ["ok", "sent", "want_read", "ok", "complete"])
+    c.assert_ran(["ok", "sent", "want_read", "ok", "complete"])
     assert c.native(3)["error"] == "WouldBlock"
 
 
-@pytest.mark.parametrize("role,tls,io", CELLS, ids=ids(CELLS))
+@pytest.mark.parametrize("role,tls,io", matrix())
 def test_waiting_shutdown_meets_eof_without_close_notify(cell, role, tls, io):
     sut = [{"op": "handshake"}, {"op": "shutdown"}, {"op": "shutdown"}]
     peer = {"actions": [{"do": "expect_close_notify"}, {"do": "fin"}, {"do": "read_all"},
                         {"do": "close"}]}
     c = cell(role, tls, io, sut, peer)
-    assert_ran(c, ["ok", "sent", "error:unexpected_eof"])
+    c.assert_ran(["ok", "sent", "error:unexpected_eof"])
 
 
 @pytest.mark.parametrize("variant", ["between-records", "mid-record"])
-@pytest.mark.parametrize("role,tls,io", CELLS, ids=ids(CELLS))
+@pytest.mark.parametrize("role,tls,io", matrix())
 def test_eof_without_close_notify_is_truncation(cell, role, tls, io, variant):
     """Reader::read: Err(UnexpectedEof) once read_tls saw EOF without a
     close_notify, whether or not a partial record is pending."""
     sut = [{"op": "handshake"}, {"op": "read", "until": "close"}]
     c = cell(role, tls, io, sut, {"personality": "truncating", "variant": variant, "bytes": 100})
-    assert_ran(c, ["ok", "truncated"])
+    c.assert_ran(["ok", "truncated"])
     assert c.step(2)["bytes"] == 100 and c.native(2)["error"] == "UnexpectedEof", c.describe()
 
 
-@pytest.mark.parametrize("role,tls,io", CELLS, ids=ids(CELLS))
+@pytest.mark.parametrize("role,tls,io", matrix())
 def test_reset_is_a_reset(cell, role, tls, io):
     sut = [{"op": "handshake"}, {"op": "signal_peer", "marker": "go"}, {"op": "read"}]
     peer = {"actions": [{"do": "wait_marker", "marker": "go"}, {"do": "rst"}]}
     c = cell(role, tls, io, sut, peer)
-    assert_ran(c, ["ok", "ok", "error:reset"])
+    c.assert_ran(["ok", "ok", "error:reset"])
 
 
 # ---- facts about rustls 0.20.8 (stacks/rustls/README.md) -----------------------
 
-@pytest.mark.parametrize("role,tls,io", CELLS, ids=ids(CELLS))
+@pytest.mark.parametrize("role,tls,io", matrix())
 def test_writer_still_sends_after_close_notify(cell, role, tls, io):
     """Writer::write after send_close_notify is accepted and goes out as
     application data after the alert (conn.rs send_plain checks nothing)."""
@@ -202,14 +163,14 @@ def test_writer_still_sends_after_close_notify(cell, role, tls, io):
     peer = {"actions": [{"do": "expect_close_notify"}, {"do": "read_all", "timeout_ms": 300},
                         {"do": "send_alert", "alert": "close_notify"}, {"do": "close"}]}
     c = cell(role, tls, io, sut, peer)
-    assert_ran(c, ["ok", "sent", "ok:10", "closed"])
+    c.assert_ran(["ok", "sent", "ok:10", "closed"])
     records = c.sut_records()
     alert = next(i for i, r in enumerate(records) if r.get("alert") == "close_notify")
     assert [r["len"] for r in records[alert + 1:] if r["type"] == "application_data"] == [10], \
         c.describe()
 
 
-@pytest.mark.parametrize("role,tls,io", SOCKET_CELLS, ids=ids(SOCKET_CELLS))
+@pytest.mark.parametrize("role,tls,io", matrix(ios=SOCKET_IO_MODES))
 def test_data_after_close_notify_in_the_same_read_is_delivered(cell, role, tls, io):
     """process_new_packets goes on after a close_notify: application data
     read in the same read_tls is decrypted and handed to the reader before
@@ -220,10 +181,10 @@ def test_data_after_close_notify_in_the_same_read_is_delivered(cell, role, tls, 
                         {"do": "send_data", "bytes": 100},
                         {"do": "signal_sut", "marker": "both-sent"}, {"do": "close"}]}
     c = cell(role, tls, io, sut, peer)
-    assert_ran(c, ["ok", "ok", "data:100", "closed"])
+    c.assert_ran(["ok", "ok", "data:100", "closed"])
 
 
-@pytest.mark.parametrize("role,tls", [(r, t) for r in ROLES for t in TLS])
+@pytest.mark.parametrize("role,tls", matrix(ios=None))
 def test_data_after_close_notify_given_record_by_record_is_not(cell, role, tls):
     """Memory mode gives rustls one record at a time: after the close_notify
     the reader says Ok(0) and the data is never read."""
@@ -233,10 +194,10 @@ def test_data_after_close_notify_given_record_by_record_is_not(cell, role, tls):
                         {"do": "send_data", "bytes": 100},
                         {"do": "signal_sut", "marker": "both-sent"}, {"do": "close"}]}
     c = cell(role, tls, "memory", sut, peer)
-    assert_ran(c, ["ok", "ok", "closed", "closed"])
+    c.assert_ran(["ok", "ok", "closed", "closed"])
 
 
-@pytest.mark.parametrize("role,tls,io", CELLS, ids=ids(CELLS))
+@pytest.mark.parametrize("role,tls,io", matrix())
 def test_close_notify_follows_a_received_fatal_alert(cell, role, tls, io):
     """After AlertReceived, send_close_notify still queues the alert (rustls
     documents that send_close_notify may be called after an error)."""
@@ -244,12 +205,12 @@ def test_close_notify_follows_a_received_fatal_alert(cell, role, tls, io):
     peer = {"actions": [{"do": "send_alert", "alert": "handshake_failure", "level": "fatal"},
                         {"do": "read_all", "timeout_ms": 2000}, {"do": "close"}]}
     c = cell(role, tls, io, sut, peer)
-    assert_ran(c, ["ok", "error:alert:handshake_failure", "sent", "error:alert:handshake_failure"])
+    c.assert_ran(["ok", "error:alert:handshake_failure", "sent", "error:alert:handshake_failure"])
     assert c.native(2)["error"] == "AlertReceived(HandshakeFailure)"
     assert len(c.sut_alerts("close_notify")) == 1, c.describe()
 
 
-@pytest.mark.parametrize("tls", TLS)
+@pytest.mark.parametrize("tls", TLS_VERSIONS)
 def test_a_fragmented_alert_fails_without_an_alert_back(cell, tls):
     """msgs/message.rs: an alert record must hold exactly two bytes, and
     process_msg returns the parse error without sending an alert."""
@@ -257,7 +218,7 @@ def test_a_fragmented_alert_fails_without_an_alert_back(cell, tls):
     peer = {"actions": [{"do": "send_alert", "alert": "close_notify", "fragment": 1},
                         {"do": "read_all", "timeout_ms": 2000}, {"do": "close"}]}
     c = cell("client", tls, "nonblocking", sut, peer)
-    assert_ran(c, ["ok", "error:decode", "ok"])
+    c.assert_ran(["ok", "error:decode", "ok"])
     assert c.native(2)["error"] == "CorruptMessagePayload(Alert)"
     assert not c.sut_records(type="alert"), c.describe()
 
@@ -271,7 +232,7 @@ def test_user_canceled_is_passed_over(cell, tls, outcomes):
                         {"do": "send_data", "bytes": 100},
                         {"do": "send_alert", "alert": "close_notify"}, {"do": "close"}]}
     c = cell("server", tls, "blocking", sut, peer)
-    assert_ran(c, outcomes)
+    c.assert_ran(outcomes)
     assert c.step(2)["bytes"] == 100
 
 
@@ -282,7 +243,7 @@ def test_tls13_close_notify_marked_fatal_is_a_close(cell):
     peer = {"actions": [{"do": "send_alert", "alert": "close_notify", "level": "fatal"},
                         {"do": "close"}]}
     c = cell("client", "1.3", "memory", sut, peer)
-    assert_ran(c, ["ok", "closed"])
+    c.assert_ran(["ok", "closed"])
 
 
 # ---- sessions --------------------------------------------------------------------
@@ -294,7 +255,7 @@ def test_tls13_client_keeps_a_ticket_only_once_it_read_one(cell):
                         {"do": "expect_close_notify"}, {"do": "next_connection"},
                         {"do": "expect_close_notify"}, {"do": "close"}]}
     c = cell("client", "1.3", "nonblocking", sut, peer, connections=2)
-    assert_ran(c, ["ok", "not_resumable", "closed", "resumable", "complete", "reused", "sent"])
+    c.assert_ran(["ok", "not_resumable", "closed", "resumable", "complete", "reused", "sent"])
     assert c.wire(ev="handshake", conn=2)[0]["resumed"] is True, c.describe()
 
 
@@ -324,7 +285,7 @@ def test_tls12_client_keeps_its_session_after_a_fatal_alert(cell):
                         {"do": "next_connection"}, {"do": "expect_close_notify"},
                         {"do": "close"}]}
     c = cell("client", "1.2", "blocking", sut, peer, connections=2)
-    assert_ran(c, ["ok", "error:alert:internal_error", "resumable", "ok", "reused", "sent"])
+    c.assert_ran(["ok", "error:alert:internal_error", "resumable", "ok", "reused", "sent"])
 
 
 def test_session_files(cell, progs, tmp_path):
@@ -332,14 +293,14 @@ def test_session_files(cell, progs, tmp_path):
     sut = [{"op": "handshake"}, {"op": "shutdown"}]
     c = cell("client", "1.2", "blocking", sut, {"personality": "well-behaved"},
              sut_args=("--session-out", str(out)))
-    assert_ran(c, ["ok", "sent"])
+    c.assert_ran(["ok", "sent"])
     header, key, value = out.read_text().splitlines()
     assert header == "tlsclose-rustls-session 1"
     assert bytes.fromhex(key).startswith(b"session") and len(value) > 0
     # Another peer process has other keys: the session is offered, not taken.
     c = cell("client", "1.2", "blocking", sut, {"personality": "well-behaved"},
              sut_args=("--session-in", str(out)))
-    assert_ran(c, ["ok", "sent"])
+    c.assert_ran(["ok", "sent"])
     bad = tmp_path / "bad"
     bad.write_text("not a session\n")
     c = cell("client", "1.2", "blocking", sut, {"personality": "well-behaved"},
@@ -371,11 +332,12 @@ FRESH_SUT = [{"op": "handshake"}, {"op": "session_resumable"}, {"op": "shutdown"
 
 def serve_plan():
     """(name, role, tls, io, sut, peer, connections) for one server's session."""
-    plan = [(f"close-{r}-{t}-{i}", r, t, i, CLOSE_SUT, CLOSE_PEER, 1) for r, t, i in CELLS]
-    plan += [(f"marker-{r}-{t}-{i}", r, t, i, MARKER_SUT, MARKER_PEER, 1) for r, t, i in WANT_CELLS
-             if r == "client"]
+    plan = [(f"close-{r}-{t}-{i}", r, t, i, CLOSE_SUT, CLOSE_PEER, 1)
+            for r, t, i in (p.values for p in matrix())]
+    plan += [(f"marker-{r}-{t}-{i}", r, t, i, MARKER_SUT, MARKER_PEER, 1)
+             for r, t, i in (p.values for p in matrix(roles=("client",), ios=EVENT_IO_MODES))]
     plan += [(f"reset-{i}", "server", "1.3", i, RESET_SUT, RESET_PEER, 1)
-             for i in ("blocking", "nonblocking")]
+             for i in SOCKET_IO_MODES]
     plan += [("ticket", "client", "1.3", "memory", TICKET_SUT, TICKET_PEER, 2),
              ("fresh", "client", "1.3", "memory", FRESH_SUT, {"personality": "well-behaved"}, 1),
              ("skip", "client", "1.3", "memory", [{"op": "handshake"}, {"op": "keyupdate"}],
@@ -451,10 +413,10 @@ def test_serve_wait_for_a_marker_at_eof_is_exit_4(progs):
                      "exit": 4, "cell": "w"}
 
 
-@pytest.mark.parametrize("io", IOS)
+@pytest.mark.parametrize("io", IO_MODES)
 def test_connect_transport_opens_one_connection_per_resume(cell, io):
     """transport = "connect": the shim dials --connect for each connection."""
     sut = [{"op": "handshake"}, {"op": "read", "until": "close"}, {"op": "shutdown"},
            {"op": "resume"}, {"op": "shutdown"}]
     c = cell("client", "1.3", io, sut, TICKET_PEER, connections=2, transport="connect")
-    assert_ran(c, ["ok", "closed", "complete", "reused", "sent"])
+    c.assert_ran(["ok", "closed", "complete", "reused", "sent"])

@@ -1,0 +1,142 @@
+"""The stability check: the default matrix run again and again, part of the
+time while every core is kept busy, must give the same verdict and the same
+native results (per op: outcome and the library's error name) every time.
+
+    /usr/bin/python3 tests/system/reliability/stability.py [--runs 20] [--loaded 10]
+                     [--build-dir build] [--out DIR]
+
+Runs alternate idle and loaded so that both conditions meet the same code
+and the same machine state. The CPU load is this module's own: one busy
+process per core, each ending by itself after a bounded time and killed
+when the run ends, whatever happens. Prints one line per run and the
+differences; exit 0 when there are none.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+PYTHON = "/usr/bin/python3"
+# One matrix run takes ~15 s idle on 2 cores; a loaded one about twice that.
+RUN_TIMEOUT_S = 900
+LOAD_MAX_S = RUN_TIMEOUT_S + 60
+BUSY = "import time\nend = time.monotonic() + {s}\nwhile time.monotonic() < end:\n    pass\n"
+
+
+def fingerprint(doc: dict) -> dict[str, tuple]:
+    """Per cell: the verdict and, per op line, (step, op, outcome, native
+    error name). Timings, byte counts and want lists are left out: they may
+    vary without any verdict or native result changing."""
+    out = {}
+    for cell in doc["cells"]:
+        ops = tuple((o.get("step"), o.get("op"), o.get("outcome"),
+                     (o.get("native") or {}).get("error"))
+                    for o in cell.get("ops", []) if "step" in o and "end" not in o)
+        out[cell["id"]] = (cell["verdict"], ops)
+    return out
+
+
+def differences(base: dict, other: dict) -> list[str]:
+    lines = []
+    for cid in sorted(set(base) | set(other)):
+        a, b = base.get(cid), other.get(cid)
+        if a == b:
+            continue
+        if a is None or b is None:
+            lines.append(f"{cid}: only in {'the first run' if b is None else 'this run'}")
+            continue
+        text = f"{cid}: {a[0]} -> {b[0]}" if a[0] != b[0] else f"{cid}: {a[0]}"
+        ops = [f"    {x} -> {y}" for x, y in zip(a[1], b[1]) if x != y]
+        if len(a[1]) != len(b[1]):
+            ops.append(f"    {len(a[1])} op lines -> {len(b[1])}")
+        lines.append("\n".join([text, *ops]))
+    return lines
+
+
+@contextmanager
+def cpu_load(cores: int):
+    """Keeps `cores` cores busy until the block ends (bounded either way)."""
+    procs = [subprocess.Popen([PYTHON, "-c", BUSY.format(s=LOAD_MAX_S)],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              start_new_session=True) for _ in range(cores)]
+    try:
+        yield
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGKILL)
+            p.wait()
+
+
+def run_matrix(build: Path, out: Path, jobs: int) -> dict:
+    """One run of the default matrix (the default stacks, every case)."""
+    argv = [PYTHON, str(ROOT / "tlsclose"), "run", "--no-build", "--build-dir", str(build),
+            "-j", str(jobs), "--no-report", "--out", str(out)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, cwd=ROOT)
+    path = out / "results.json"
+    if not path.is_file():
+        raise RuntimeError(f"run wrote no results (exit {done.returncode}):\n{done.stderr}")
+    doc = json.loads(path.read_text())
+    if doc["tool"].get("incomplete"):
+        raise RuntimeError("run was incomplete")
+    return doc
+
+
+def schedule(runs: int, loaded: int) -> list[bool]:
+    """Which runs are loaded: spread evenly, the first run idle."""
+    loaded = max(0, min(loaded, runs - 1 if runs > 1 else runs))
+    return [(i * loaded) // runs != ((i + 1) * loaded) // runs for i in range(runs)]
+
+
+def check(runs: int, loaded: int, build: Path, out_dir: Path, jobs: int,
+          say=print) -> tuple[int, int, list[str]]:
+    """Returns (runs, cells per run, differences)."""
+    base, problems, cells = None, [], 0
+    for i, busy in enumerate(schedule(runs, loaded), start=1):
+        t0 = time.monotonic()
+        out = out_dir / f"run{i:02d}"
+        if busy:
+            with cpu_load(os.cpu_count() or 2):
+                doc = run_matrix(build, out, jobs)
+        else:
+            doc = run_matrix(build, out, jobs)
+        fp = fingerprint(doc)
+        counts = doc["summary"]
+        diff = [] if base is None else differences(base, fp)
+        problems += [f"run {i}: {d}" for d in diff]
+        base = base or fp
+        cells = len(fp)
+        say(f"run {i:2d}/{runs} {'loaded' if busy else 'idle  '} "
+            f"{time.monotonic() - t0:6.1f}s {cells} cells "
+            + " ".join(f"{k}={v}" for k, v in counts.items() if k != "total" and v)
+            + f"  differences: {len(diff)}")
+    return runs, cells, problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--loaded", type=int, default=None, help="default: half of the runs")
+    ap.add_argument("--build-dir", type=Path,
+                    default=Path(os.environ.get("TLSCLOSE_BUILD_DIR") or ROOT / "build"))
+    ap.add_argument("--out", type=Path, default=ROOT / "out" / "stability")
+    ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 2)
+    args = ap.parse_args(argv)
+    loaded = args.runs // 2 if args.loaded is None else args.loaded
+    runs, cells, problems = check(args.runs, loaded, args.build_dir.resolve(), args.out,
+                                  args.jobs, say=lambda line: print(line, flush=True))
+    print("\n".join(problems))
+    print(f"stability: {runs} runs x {cells} cells, differences = {len(problems)}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
