@@ -24,7 +24,7 @@ PACKAGES = [
     "gcc", "libc6-dev", "cmake", "ninja-build", "pkg-config",
     "openssl", "libssl-dev", "libgnutls28-dev", "libjson-c-dev",
     "python3", "python3-pytest", "python3-jinja2", "python3-jsonschema",
-    # pytest as the matrix driver: `pytest cases/ -n 2` (tests/pytest_plugin)
+    # pytest as the matrix driver: `pytest cases/ -n 2` (tests/harness/commands/test_pytest_plugin.py)
     "python3-pytest-xdist",
     # report tests: workflow YAML, JUnit schema validation, the headless browser
     "python3-yaml", "python3-lxml", "python3-selenium", "chromium", "chromium-driver",

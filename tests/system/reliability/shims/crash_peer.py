@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A deliberately crashing mock peer (tests/reliability): prints its start
+"""A deliberately crashing mock peer (tests/system/reliability): prints its start
 event, one diagnostic line, then aborts (SIGABRT). The harness must report
 CRASH naming the peer, the signal and this last line."""
 import json

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A deliberately crashing shim (tests/reliability): says hello as the shim
+"""A deliberately crashing shim (tests/system/reliability): says hello as the shim
 protocol asks, writes one diagnostic line, then kills itself with the signal
 named by CRASH_SIGNAL (default SIGSEGV) before its first step ends. The
 harness must turn that into CRASH with the signal name and this last line."""

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A deliberately hanging shim (tests/reliability): says hello, then never
+"""A deliberately hanging shim (tests/system/reliability): says hello, then never
 performs its first step and never exits by itself, ignoring its deadline.
 When TLSCLOSE_TEST_READY names a FIFO, it writes its pid there first, so a
 test knows the cell is running without sleeping or polling."""
