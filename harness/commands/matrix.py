@@ -8,7 +8,6 @@ directory. Exit status: ctest's when it failed, else the merge's.
 """
 from __future__ import annotations
 
-import argparse
 import glob
 import os
 import subprocess
@@ -32,13 +31,13 @@ def add_parser(sub):
 
 
 def run(args, argv: list[str]) -> int:
-    build_dir = str(build_dir())
-    pieces_dir = os.path.join(build_dir, "matrix")
+    build = str(build_dir())
+    pieces_dir = os.path.join(build, "matrix")
     for old in glob.glob(os.path.join(pieces_dir, "*", "results.json")):
         os.remove(old)  # a stale piece from an earlier run must not be merged
-    ctest_rc = subprocess.call(["ctest", "--test-dir", build_dir, "-L", "conformance",
+    ctest_rc = subprocess.call(["ctest", "--test-dir", build, "-L", "conformance",
                                 "-j", args.jobs,
-                                "--output-junit", os.path.join(build_dir, "ctest-junit.xml")],
+                                "--output-junit", os.path.join(build, "ctest-junit.xml")],
                                env=results.git_environment(ROOT))
     pieces = sorted(glob.glob(os.path.join(pieces_dir, "*", "results.json")))
     if not pieces:

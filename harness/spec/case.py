@@ -17,7 +17,7 @@ from harness.base import vocabulary as V
 from harness.spec.expectations import check_expectations
 from harness.spec.peer_script import check_peer
 from harness.spec.probe_spec import check_probe
-from harness.base.problems import InvalidInput, Problem, Problems
+from harness.base.problems import Problems
 from harness.base.tomlfile import display_path, load_toml
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
