@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 
 from harness.spec.case import Case
-from harness.run.processes import GRACE_S, ProcessResult, parse_lines
+from harness.run.processes import GRACE_S, ProcessResult, parse_lines, signal_name
 from harness.run.checks import group_checks
 from harness.run.evaluate import (Judgement, end_message, last_output, peer_position, tail,
                                   verdict_from_checks)
@@ -381,17 +381,8 @@ def _collect_peer(peer: subprocess.Popen, argv: list[str], streams: _Streams,
             deadline = time.monotonic() + GRACE_S
     peer.wait()
     good, bad = parse_lines(streams.text("peer_out"))
-    return ProcessResult(argv, peer.returncode, _signal_name(peer.returncode), good, bad,
+    return ProcessResult(argv, peer.returncode, signal_name(peer.returncode), good, bad,
                          streams.text("peer_err"), killed)
-
-
-def _signal_name(rc: int | None) -> str | None:
-    if rc is None or rc >= 0:
-        return None
-    try:
-        return signal.Signals(-rc).name
-    except ValueError:
-        return f"signal {-rc}"
 
 
 def _execute(cell: ProbeCell, env: Environment, target: Target, interrupt: _Interrupt) -> _Run:

@@ -107,19 +107,14 @@ def _crash(cell: Cell, run: CellRun) -> Judgement | None:
 
 
 def _timeout(cell: Cell, run: CellRun) -> Judgement | None:
-    sut, peer = run.sut, run.peer
-    if sut.killed:
-        return Judgement("TIMEOUT", f"shim did not end by the deadline ({cell.case.deadline_ms}"
-                                    f" ms) and was killed in {sut_position(cell, sut)}")
-    if sut.returncode == TIMEOUT_EXIT:
-        return Judgement("TIMEOUT", f"shim timed out in {sut_position(cell, sut)}: "
-                                    f"{end_message(sut)}")
-    if peer.killed:
-        return Judgement("TIMEOUT", f"peer did not end by the deadline ({cell.case.deadline_ms}"
-                                    f" ms) and was killed in {peer_position(peer)}")
-    if peer.returncode == TIMEOUT_EXIT:
-        return Judgement("TIMEOUT", f"peer timed out in {peer_position(peer)}: "
-                                    f"{end_message(peer)}")
+    """The shim before the peer: a hung shim is usually why the peer waited."""
+    for who, proc, where in (("shim", run.sut, lambda: sut_position(cell, run.sut)),
+                             ("peer", run.peer, lambda: peer_position(run.peer))):
+        if proc.killed:
+            return Judgement("TIMEOUT", f"{who} did not end by the deadline "
+                                        f"({cell.case.deadline_ms} ms) and was killed in {where()}")
+        if proc.returncode == TIMEOUT_EXIT:
+            return Judgement("TIMEOUT", f"{who} timed out in {where()}: {end_message(proc)}")
     return None
 
 

@@ -68,7 +68,8 @@ def parse_lines(text: str) -> tuple[list[dict], list[str]]:
     return good, bad
 
 
-def _signal_name(rc: int | None) -> str | None:
+def signal_name(rc: int | None) -> str | None:
+    """The name of the signal a return code says killed the process, if any."""
     if rc is not None and rc < 0:
         try:
             return signal.Signals(-rc).name
@@ -134,7 +135,7 @@ def _collect_all(procs: list[subprocess.Popen], argvs: list[list[str]],
     results = []
     for i, p in enumerate(procs):
         good, bad = parse_lines(bufs[(i, "out")].decode("utf-8", "replace"))
-        results.append(ProcessResult(argvs[i], p.returncode, _signal_name(p.returncode), good,
+        results.append(ProcessResult(argvs[i], p.returncode, signal_name(p.returncode), good,
                                      bad, bufs[(i, "err")].decode("utf-8", "replace"),
                                      killed[i]))
     return results

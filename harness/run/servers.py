@@ -32,7 +32,7 @@ import subprocess
 import threading
 import time
 
-from harness.run.processes import GRACE_S, CellRun, ProcessResult
+from harness.run.processes import GRACE_S, CellRun, ProcessResult, signal_name
 
 CLOSE_WAIT_S = 2.0
 
@@ -79,13 +79,7 @@ class Server:
                 pass
 
     def signal_name(self) -> str | None:
-        rc = self.proc.poll()
-        if rc is not None and rc < 0:
-            try:
-                return signal.Signals(-rc).name
-            except ValueError:
-                return f"signal {-rc}"
-        return None
+        return signal_name(self.proc.poll())
 
 
 @dataclasses.dataclass
