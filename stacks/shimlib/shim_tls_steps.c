@@ -68,9 +68,11 @@ void shim_outcome_from_call(step_report *rep, const shim_call *last)
         step_report_outcome(rep, "error:other");
 }
 
-/* Turns the IO loop's result into the report. A timeout or a reset the
- * runner saw (memory mode) overrides the last call's outcome; a completed
- * step in memory mode is only over once its bytes are on the socket. */
+/* Turns the IO loop's result into the report. A timeout overrides the last
+ * call's outcome; a completed step in memory mode is only over once its
+ * bytes are on the socket. A reset the runner met (memory mode) does not
+ * override anything: the library's result is the outcome, and the line's
+ * `transport` field says what the runner saw (shim_steps.c). */
 static int finish_lib_step(shim_run *r, const shim_step *st, int64_t deadline, shim_trace *t,
                            int rc, step_report *rep)
 {
@@ -85,10 +87,6 @@ static int finish_lib_step(shim_run *r, const shim_step *st, int64_t deadline, s
     if (rc == TC_ERR_TIMEOUT) {
         step_report_outcome(rep, "error:timeout");
         return rc;
-    }
-    if (rc == TC_ERR_RESET) {
-        step_report_outcome(rep, "error:reset");
-        return TC_OK;
     }
     if (rc < 0)
         return rc;
