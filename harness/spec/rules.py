@@ -115,6 +115,9 @@ RULES: dict[str, Rule] = dict([
           client messages of the same ContentType MAY be coalesced into a single TLSPlaintext
           record, or a single message MAY be fragmented across several records).""",
           ("R8",)),
+    _rule("tls12-interleaved-records-are-legal", TLS12, "RFC 5246 §6.2.1", "must", "interop",
+          """Data of different TLS record layer content types MAY be interleaved.""",
+          ("R8",)),
     _rule("tls13-unparsable-alert-is-decode-error", TLS13, "RFC 8446 §6", "MUST", "interop",
           """Peers which receive a message which cannot be parsed according to the syntax (e.g.,
           have a length extending beyond the message boundary or contain an out-of-range length)
