@@ -87,7 +87,8 @@ OUTCOMES: dict[str, tuple[str, ...]] = {
     "clear": ("ok", "error:{CLASS}"),
 }
 ERROR_CLASSES = ("unexpected_eof", "reset", "shut_down", "data_after_close", "decode",
-                 "alert:{NAME}", "warning_alert:{NAME}", "timeout", "protocol", "other")
+                 "alert:{NAME}", "warning_alert:{NAME}", "renegotiation", "timeout", "protocol",
+                 "other")
 
 # The fields both HTTP sending actions take (docs/peer.md, "HTTP").
 HTTP_FRAMINGS = ("enum", "content-length", "chunked", "close-delimited")

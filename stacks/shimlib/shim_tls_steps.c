@@ -141,11 +141,20 @@ static int finish_data_step(shim_run *r, const shim_step *st, int64_t dl, shim_t
 /* A warning alert other than close_notify is not the end of the stream: a
  * library that hands it to the application (GnuTLS:
  * GNUTLS_E_WARNING_ALERT_RECEIVED, which gnutls_error_is_fatal() calls
- * non-fatal) expects the application to read on, so "until close" does. */
+ * non-fatal) expects the application to read on, so "until close" does.
+ * So does a renegotiation request the library hands over
+ * (GNUTLS_E_REHANDSHAKE, also non-fatal): an application that does not
+ * renegotiate reads on, as the GnuTLS manual says it may. */
+static bool is_nonfatal_notice(const char *outcome)
+{
+    static const char alert[] = "error:warning_alert:";
+    return strncmp(outcome, alert, sizeof alert - 1) == 0 ||
+           strcmp(outcome, "error:renegotiation") == 0;
+}
+
 static bool read_past_nonfatal(const shim_step *st, const shim_call *last, step_report *rep)
 {
-    static const char prefix[] = "error:warning_alert:";
-    if (!st->until_close || strncmp(last->outcome, prefix, sizeof prefix - 1) != 0)
+    if (!st->until_close || !is_nonfatal_notice(last->outcome))
         return false;
     if (rep->n_read_past == SHIM_MAX_READ_PAST)
         return false; /* a stream of warnings: report it instead of looping on */
