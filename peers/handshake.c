@@ -177,6 +177,13 @@ void hs_ctx_free(hs_ctx *h)
 
 void hs_conn_free(hs_conn *c)
 {
+    /* After the takeover the library never shuts anything down, and SSL_free
+     * drops the session of a connection without SSL_SENT_SHUTDOWN from the
+     * cache (ssl_clear_bad_session). The peer is the permissive side: its
+     * server keeps every session it made, so whether a session is resumed is
+     * decided by the SUT alone. */
+    if (c->ssl)
+        SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(c->ssl);
     bytes_free(&c->sent);
     bytes_free(&c->consumed);
