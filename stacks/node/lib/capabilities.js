@@ -35,6 +35,10 @@ const UNSUPPORTED = {
     + 'event or a callback argument',
   keyupdate: "Node's tls cannot request a TLS 1.3 key update (SSL_key_update is not exposed; "
     + 'renegotiate() is TLS 1.2 renegotiation)',
+  set_option: "Node's tls has none of these options: an EOF without close_notify is always "
+    + "an 'error' (ECONNRESET), a client never offers post-handshake authentication, and there "
+    + 'is no quiet shutdown',
+  clear: "Node's tls cannot reset a TLSSocket for another connection (SSL_clear is not exposed)",
 };
 const SOCKET_MODE = {
   free_without_shutdown: "over a socket, Node cannot free the TLS object and keep the socket "
