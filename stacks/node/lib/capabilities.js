@@ -104,9 +104,27 @@ function checkNeeds(args, steps, serve) {
   }
 }
 
+/* A Node server has no TLSSocket to call before its handshake: tls.Server
+ * makes it and hands it over only at 'secureConnection'. So a library call
+ * before the first handshake step (a shutdown before the handshake) is not
+ * something a Node server application can do. */
+const LIBRARY_OPS = ['write', 'read', 'shutdown', 'shutdown_quiet', 'shutdown_full', 'keyupdate'];
+
+function checkServerBeforeHandshake(args, steps) {
+  if (args.role !== 'server') return;
+  for (const st of steps) {
+    if (st.op === 'handshake') return;
+    if (LIBRARY_OPS.includes(st.op)) {
+      throw skip(`${where(st)}: a Node server has no TLSSocket before its handshake (tls.Server `
+        + "hands it over at 'secureConnection'), so nothing can be called on it yet", st.index);
+    }
+  }
+}
+
 function check(args, steps, serve) {
   checkRun(args);
   for (const st of steps) checkStep(args, st);
+  checkServerBeforeHandshake(args, steps);
   checkNeeds(args, steps, serve);
 }
 
