@@ -181,6 +181,13 @@ static int run(const peer_args *a, peer_run *r, const peer_script *s)
     if (a->listen && (rc = open_listener(a, r)) < 0)
         return rc;
     tr_start(a->server ? "server" : "client", a->tls13 ? "1.3" : "1.2");
+    if (s->handshake_marker) {
+        char got[TC_MARKER_MAX];
+        rc = tc_marker_wait(&r->markers, s->handshake_marker, r->run_deadline, got);
+        if (rc < 0)
+            return rc;
+        tr_marker("recv", s->handshake_marker);
+    }
     rc = peer_connect(r, r->run_deadline);
     if (rc == TC_ERR_USAGE)
         return rc;

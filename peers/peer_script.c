@@ -493,7 +493,22 @@ static int parse_actions(peer_script *s, json_object *list, bool tls13)
 /* ---- the script ---- */
 
 static const char *const action_script_keys[] = {"actions", "answer_keyupdate", "session_tickets",
-                                                 "handshake_may_fail", NULL};
+                                                 "handshake_may_fail", "handshake_after_marker",
+                                                 NULL};
+
+/* The marker the first handshake waits for: the SUT's first flight stays
+ * unread until the SUT says it has done what the case wants done first. */
+static int parse_handshake_marker(peer_script *s, json_object *root)
+{
+    if (!json_object_object_get_ex(root, "handshake_after_marker", NULL))
+        return TC_OK;
+    int rc = tc_json_str(root, "script", "handshake_after_marker", "", &s->handshake_marker);
+    if (rc == TC_OK && (!*s->handshake_marker || strlen(s->handshake_marker) > MAX_MARKER ||
+                        strchr(s->handshake_marker, '\n')))
+        rc = tc_err_set(TC_ERR_USAGE, "script: field 'handshake_after_marker': 1..%d characters, "
+                        "no newline", MAX_MARKER);
+    return rc;
+}
 
 static int parse_root(peer_script *s, json_object *root, bool tls13)
 {
@@ -513,6 +528,8 @@ static int parse_root(peer_script *s, json_object *root, bool tls13)
         return rc;
     if (has_actions) {
         rc = tc_json_only_keys(root, "script", action_script_keys);
+        if (rc == TC_OK)
+            rc = parse_handshake_marker(s, root);
         return rc == TC_OK ? parse_actions(s, actions, tls13) : rc;
     }
     rc = personality_expand(root, &s->expanded);

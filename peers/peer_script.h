@@ -99,6 +99,8 @@ typedef struct {
     bool answer_keyupdate;
     bool session_tickets;  /* false: the library neither offers nor issues tickets */
     bool handshake_may_fail; /* a first handshake that fails ends the script well */
+    const char *handshake_marker; /* the first handshake starts only once the SUT sent
+                                     this marker (NULL: at once) */
 } peer_script;
 
 /* Builds the message an http_send_* action sends (it was checked when the

@@ -159,8 +159,10 @@ PEER_SCRIPT_COMMON = {"answer_keyupdate": "bool"}
 # Only next to `actions`: false switches tickets off (SSL_OP_NO_TICKET), so
 # TLS 1.2 resumption depends on the server's session-ID cache alone;
 # handshake_may_fail lets the first handshake fail (the SUT abandons it): the
-# failure is logged and ends the script, the peer exits 0.
-PEER_ACTIONS_SCRIPT = {"session_tickets": "bool", "handshake_may_fail": "bool"}
+# failure is logged and ends the script, the peer exits 0; handshake_after_marker
+# leaves the SUT's first flight unread until the SUT sends that marker.
+PEER_ACTIONS_SCRIPT = {"session_tickets": "bool", "handshake_may_fail": "bool",
+                       "handshake_after_marker": "marker"}
 PEER_HARNESS_ONLY = ("cipher",)
 
 # Cipher suites the peer can be restricted to, per TLS version (docs/peer.md).
