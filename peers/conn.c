@@ -6,6 +6,7 @@
 #include "transport.h"
 
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,10 +39,14 @@ static int take_leftover(peer_conn *c)
 
 static int handshake_and_takeover(peer_conn *c, hs_ctx *hs, int64_t deadline)
 {
-    int rc = hs_run(hs, c->fd, deadline, &c->hs);
+    int rc = hs_run(hs, c->fd, c->id, deadline, &c->hs);
     if (rc < 0) {
-        tr_handshake_error(c->id, tc_err_msg());
-        return rc;
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", tc_err_msg());
+        if (rc == TC_ERR_EOF || rc == TC_ERR_RESET)
+            tr_tcp("recv", rc == TC_ERR_EOF ? "eof" : "reset", c->id, -1);
+        tr_handshake_error(c->id, msg);
+        return tc_err_set(rc, "%s", msg);
     }
     tr_handshake(c->id, hs->tls13 ? "1.3" : "1.2", c->hs.suite->name, c->hs.resumed);
     rc = takeover_build(&c->hs, hs->server, c->id, &c->rd, &c->wr);
@@ -52,8 +57,20 @@ static int handshake_and_takeover(peer_conn *c, hs_ctx *hs, int64_t deadline)
     return rc;
 }
 
+/* A handshake the script allows to fail ends like any connection: FIN,
+ * drain until the SUT's EOF, close, so the SUT never sees a reset. */
+static void close_after_failure(peer_conn *c, int rc, int64_t deadline)
+{
+    if (rc == TC_ERR_RESET || c->fd < 0)
+        return;
+    size_t drained = 0;
+    (void)tc_close_graceful(c->fd, deadline, &drained);
+    c->fd = -1;
+    tr_tcp("sent", "close", c->id, (long long)drained);
+}
+
 int conn_open(peer_conn **out, int id, int fd, hs_ctx *hs, int64_t deadline,
-              bool answer_keyupdate)
+              bool answer_keyupdate, bool may_fail)
 {
     *out = NULL;
     peer_conn *c = calloc(1, sizeof *c);
@@ -67,8 +84,12 @@ int conn_open(peer_conn **out, int id, int fd, hs_ctx *hs, int64_t deadline,
     c->answer_keyupdate = answer_keyupdate;
     int rc = handshake_and_takeover(c, hs, deadline);
     if (rc < 0) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", tc_err_msg());
+        if (may_fail)
+            close_after_failure(c, rc, deadline);
         conn_free(c);
-        return rc;
+        return tc_err_set(rc, "%s", msg);
     }
     *out = c;
     return TC_OK;
@@ -80,6 +101,7 @@ void conn_free(peer_conn *c)
         return;
     if (c->fd >= 0)
         close(c->fd);
+    free(c->held);
     tc_direction_free(&c->rd);
     tc_direction_free(&c->wr);
     hs_conn_free(&c->hs);
@@ -302,16 +324,54 @@ int conn_wait_input(peer_conn *c, int64_t deadline)
 
 /* ---- writing ---- */
 
+static int hold_bytes(peer_conn *c, const uint8_t *bytes, size_t len)
+{
+    if (c->held_cap - c->held_len < len) {
+        size_t cap = c->held_cap ? c->held_cap : 4096;
+        while (cap - c->held_len < len)
+            cap *= 2;
+        uint8_t *grown = realloc(c->held, cap);
+        if (!grown)
+            return tc_err_set(TC_ERR_SYS, "out of memory");
+        c->held = grown;
+        c->held_cap = cap;
+    }
+    if (len > 0)
+        memcpy(c->held + c->held_len, bytes, len);
+    c->held_len += len;
+    return TC_OK;
+}
+
+/* Held bytes go out together with these, in one write. */
 static int write_wire(peer_conn *c, const uint8_t *bytes, size_t len, int64_t deadline)
 {
     if (c->fd < 0)
         return tc_err_set(TC_ERR_EOF, "connection %d is closed", c->id);
     if (c->fin_sent)
         return tc_err_set(TC_ERR_EOF, "the peer already sent FIN on connection %d", c->id);
+    if (c->holding || c->held_len > 0) {
+        int rc = hold_bytes(c, bytes, len);
+        if (rc < 0 || c->holding)
+            return rc;
+        bytes = c->held;
+        len = c->held_len;
+        c->held_len = 0;
+    }
     int rc = tc_write_all(c->fd, bytes, len, deadline);
     if (rc == TC_ERR_RESET)
         note_reset(c);
     return rc;
+}
+
+void conn_set_holding(peer_conn *c, bool on)
+{
+    c->holding = on;
+}
+
+int conn_flush_held(peer_conn *c, int64_t deadline)
+{
+    c->holding = false;
+    return c->held_len > 0 ? write_wire(c, NULL, 0, deadline) : TC_OK;
 }
 
 static int protect(peer_conn *c, uint8_t type, const uint8_t *content, size_t len,
@@ -433,6 +493,7 @@ int conn_reset(peer_conn *c)
         return tc_err_set(TC_ERR_EOF, "connection %d is closed", c->id);
     int rc = tc_close_reset(c->fd);
     c->fd = -1;
+    c->held_len = 0; /* a reset discards what was not sent */
     tr_tcp("sent", "rst", c->id, -1);
     return rc;
 }
@@ -442,7 +503,9 @@ int conn_close(peer_conn *c, int64_t deadline)
     if (c->fd < 0)
         return TC_OK;
     uint64_t before = c->bytes_in;
-    int rc = c->was_reset ? TC_OK : conn_send_fin(c);
+    int rc = c->was_reset ? TC_OK : conn_flush_held(c, deadline);
+    if (rc == TC_OK && !c->was_reset)
+        rc = conn_send_fin(c);
     conn_event ev = {.kind = CONN_RECORD};
     while (rc == TC_OK && (ev.kind == CONN_RECORD || ev.kind == CONN_BAD))
         rc = conn_read_event(c, deadline, &ev);

@@ -68,6 +68,10 @@ typedef struct {
     bool fin_sent;
     bool close_notify_sent;
     uint64_t bytes_in;      /* bytes read from the socket since the takeover */
+    bool holding;           /* writes are kept in `held` instead of sent */
+    uint8_t *held;          /* bytes held back for one write with the next ones */
+    size_t held_len;
+    size_t held_cap;
     size_t in_len;
     uint8_t in[CONN_INPUT_CAP];
     uint8_t plain[TC_MAX_RECORD];
@@ -75,9 +79,12 @@ typedef struct {
 
 /* Handshakes on fd (which the connection then owns, even on failure), logs
  * the "handshake" event, takes over the record layer. On TC_OK *out is the
- * new connection; on failure the socket is closed and *out is NULL. */
+ * new connection; on failure the socket is closed and *out is NULL: at once,
+ * or with may_fail (the script allows a failed handshake) gracefully, FIN
+ * and a drain until the SUT's EOF within the deadline. An EOF or reset that
+ * ended the handshake is logged as a "tcp" event. */
 int conn_open(peer_conn **out, int id, int fd, hs_ctx *hs, int64_t deadline,
-              bool answer_keyupdate);
+              bool answer_keyupdate, bool may_fail);
 
 /* Closes the socket if still open (no drain: for error paths) and frees. */
 void conn_free(peer_conn *c);
@@ -109,6 +116,17 @@ int conn_send_plaintext(peer_conn *c, const uint8_t *text, size_t len, int64_t d
 /* Reads up to len bytes of the bare stream (buffered bytes first) into out;
  * *got is how many arrived before EOF, reset or the deadline. */
 int conn_read_plaintext(peer_conn *c, uint8_t *out, size_t len, int64_t deadline, size_t *got);
+
+/* Holding: while on, what the conn_send_* functions would write is kept
+ * back (and logged as sent); the next write after it is switched off sends
+ * the held bytes and its own in one write, so they leave in one TCP segment
+ * as far as the kernel allows (TCP_NODELAY is on, the sizes are small).
+ * conn_flush_held sends what is held on its own (the caller does so before
+ * anything that is not a send: conn_send_fin never sees held bytes);
+ * conn_close flushes first, a reset drops them. TC_OK or what the write
+ * returned (TC_ERR_RESET, TC_ERR_TIMEOUT, TC_ERR_EOF). */
+void conn_set_holding(peer_conn *c, bool on);
+int conn_flush_held(peer_conn *c, int64_t deadline);
 
 /* TCP FIN (SHUT_WR), logged once. */
 int conn_send_fin(peer_conn *c);

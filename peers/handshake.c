@@ -2,6 +2,7 @@
 
 #include "openssl_creds.h"
 #include "tc_err.h"
+#include "transcript.h"
 #include "transport.h"
 
 #include <openssl/err.h>
@@ -176,6 +177,13 @@ void hs_ctx_free(hs_ctx *h)
 
 void hs_conn_free(hs_conn *c)
 {
+    /* After the takeover the library never shuts anything down, and SSL_free
+     * drops the session of a connection without SSL_SENT_SHUTDOWN from the
+     * cache (ssl_clear_bad_session). The peer is the permissive side: its
+     * server keeps every session it made, so whether a session is resumed is
+     * decided by the SUT alone. */
+    if (c->ssl)
+        SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(c->ssl);
     bytes_free(&c->sent);
     bytes_free(&c->consumed);
@@ -184,6 +192,21 @@ void hs_conn_free(hs_conn *c)
     OPENSSL_cleanse(c->server_secret, sizeof c->server_secret);
     OPENSSL_cleanse(c->master, sizeof c->master);
     memset(c, 0, sizeof *c);
+}
+
+/* Alerts are the only records of a handshake the peer reports itself (the
+ * rest is the library's business): they tell how a failed one ended. */
+static void on_message(int write_p, int version, int content_type, const void *buf,
+                       size_t len, SSL *ssl, void *arg)
+{
+    (void)version, (void)ssl;
+    hs_conn *c = arg;
+    if (content_type != 21 || !c->in_handshake)
+        return;
+    tr_record_info info = {.dir = write_p ? "sent" : "recv", .by = write_p ? "library" : "sut",
+                           .conn = c->conn_id, .type = 21, .content = buf, .len = len,
+                           .in_handshake = true};
+    tr_record(&info);
 }
 
 static int new_ssl(hs_ctx *h, hs_conn *c)
@@ -198,6 +221,8 @@ static int new_ssl(hs_ctx *h, hs_conn *c)
     }
     SSL_set_bio(c->ssl, rbio, wbio);
     SSL_set_app_data(c->ssl, c);
+    SSL_set_msg_callback(c->ssl, on_message);
+    SSL_set_msg_callback_arg(c->ssl, c);
     if (h->server) {
         SSL_set_accept_state(c->ssl);
     } else {
@@ -300,9 +325,11 @@ static int collect(hs_ctx *h, hs_conn *c)
     return TC_OK;
 }
 
-int hs_run(hs_ctx *h, int fd, int64_t deadline, hs_conn *c)
+int hs_run(hs_ctx *h, int fd, int conn_id, int64_t deadline, hs_conn *c)
 {
     memset(c, 0, sizeof *c);
+    c->conn_id = conn_id;
+    c->in_handshake = true;
     int rc = new_ssl(h, c);
     if (rc == TC_OK)
         rc = drive(c, fd, deadline);
@@ -310,6 +337,7 @@ int hs_run(hs_ctx *h, int fd, int64_t deadline, hs_conn *c)
         rc = split_leftover(c);
     if (rc == TC_OK)
         rc = collect(h, c);
+    c->in_handshake = false;
     if (rc < 0)
         hs_conn_free(c);
     return rc;

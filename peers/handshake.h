@@ -65,6 +65,8 @@ typedef struct {
     /* The SUT reset the connection while the library's last flight (e.g.
      * TLS 1.3 tickets) was being sent: the handshake itself completed. */
     bool reset_after_handshake;
+    int conn_id;       /* for the transcript */
+    bool in_handshake; /* alerts the library sends or reads are logged */
 } hs_conn;
 
 /* Builds the context: exactly one TLS version, credentials loaded, the
@@ -81,9 +83,12 @@ void hs_ctx_disable_tickets(hs_ctx *h);
 
 /* Handshakes on fd before the deadline. On TC_OK *c is filled (free with
  * hs_conn_free); on failure *c holds nothing to free. Alerts the library
- * wrote on failure are sent before returning. *c must not move while it
+ * wrote on failure are sent before returning. Every alert the library sends
+ * or reads during the handshake is logged as a "record" event with
+ * "in_handshake": true (conn_id names the connection), so that a handshake
+ * the SUT abandons still shows how it ended. *c must not move while it
  * lives: the library's callbacks hold its address. */
-int hs_run(hs_ctx *h, int fd, int64_t deadline, hs_conn *c);
+int hs_run(hs_ctx *h, int fd, int conn_id, int64_t deadline, hs_conn *c);
 
 void hs_conn_free(hs_conn *c);
 

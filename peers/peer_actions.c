@@ -99,6 +99,22 @@ static int exec_send_keyupdate(peer_run *r, const peer_action *a, int64_t deadli
     return sent(a, conn_send_keyupdate(r->conn, a->request, deadline));
 }
 
+/* The message (hs_messages.h) in one handshake record, or only its first
+ * `part` bytes: the rest of a message cut that way is never sent. */
+static int exec_send_handshake(peer_run *r, const peer_action *a, int64_t deadline)
+{
+    uint8_t msg[HS_MSG_MAX];
+    size_t len = 0;
+    int rc = hs_msg_build(a->msg, r->server, r->conn->hs.ssl, r->conn->hs.suite->id, msg, &len);
+    if (rc < 0)
+        return rc;
+    if (a->part > len)
+        return tc_err_set(TC_ERR_USAGE, "field 'part': %zu bytes, but the message has %zu",
+                          a->part, len);
+    return sent(a, conn_send_record(r->conn, TC_CT_HANDSHAKE, msg, a->part ? a->part : len,
+                                    deadline));
+}
+
 static int exec_send_partial(peer_run *r, const peer_action *a, int64_t deadline)
 {
     static uint8_t pattern[TC_MAX_PLAINTEXT];
@@ -303,7 +319,9 @@ int peer_connect(peer_run *r, int64_t deadline)
     int rc = tc_transport_next(&r->transport, deadline, &fd);
     if (rc < 0)
         return rc;
-    return conn_open(&r->conn, ++r->conn_count, fd, &r->hs, deadline, r->answer_keyupdate);
+    bool may_fail = r->handshake_may_fail && r->conn_count == 0;
+    return conn_open(&r->conn, ++r->conn_count, fd, &r->hs, deadline, r->answer_keyupdate,
+                     may_fail);
 }
 
 static int exec_next_connection(peer_run *r, const peer_action *a, int64_t deadline)
@@ -348,6 +366,7 @@ static const exec_fn executors[] = {
     [ACT_SEND_DATA] = exec_send_data,
     [ACT_SEND_ALERT] = exec_send_alert,
     [ACT_SEND_KEYUPDATE] = exec_send_keyupdate,
+    [ACT_SEND_HANDSHAKE] = exec_send_handshake,
     [ACT_SEND_PARTIAL_RECORD] = exec_send_partial,
     [ACT_SEND_RAW] = exec_send_raw,
     [ACT_SEND_PLAINTEXT] = exec_send_plaintext,
@@ -382,13 +401,46 @@ static int settle(const peer_run *r, size_t n, const peer_action *a, int rc)
     return tc_err_set(TC_ERR_TIMEOUT, "action %zu (%s): the run deadline passed", n, a->name);
 }
 
+/* The actions that write records or bytes, whose writes `hold` can join. */
+static bool is_sending(action_kind kind)
+{
+    switch (kind) {
+    case ACT_SEND_DATA:
+    case ACT_SEND_ALERT:
+    case ACT_SEND_KEYUPDATE:
+    case ACT_SEND_HANDSHAKE:
+    case ACT_SEND_RAW:
+    case ACT_SEND_PLAINTEXT:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Held bytes leave with the next sending action's, or on their own before
+ * any other action (which may wait for the SUT's answer to them). */
+static int hold_or_flush(peer_run *r, const peer_action *a, int64_t deadline)
+{
+    if (!r->conn || r->conn->fd < 0)
+        return TC_OK;
+    if (is_sending(a->kind)) {
+        conn_set_holding(r->conn, a->hold);
+        return TC_OK;
+    }
+    return sent(a, conn_flush_held(r->conn, deadline));
+}
+
 static int run_action(peer_run *r, const peer_action *a, size_t n)
 {
     int64_t deadline = tc_now_ms() + a->timeout_ms;
     if (deadline > r->run_deadline)
         deadline = r->run_deadline;
     tr_action(n, a->json);
-    int rc = executors[a->kind](r, a, deadline);
+    int rc = hold_or_flush(r, a, deadline);
+    if (rc == TC_OK)
+        rc = executors[a->kind](r, a, deadline);
+    if (r->conn)
+        conn_set_holding(r->conn, false);
     if (rc == TC_ERR_USAGE) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", tc_err_msg());

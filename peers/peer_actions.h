@@ -27,6 +27,7 @@ typedef struct {
     bool server;
     int64_t run_deadline;     /* absolute, tc_now_ms() clock */
     bool answer_keyupdate;
+    bool handshake_may_fail;  /* the first connection's handshake may fail */
     tc_transport transport;
     tc_markers markers;
     hs_ctx hs;

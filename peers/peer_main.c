@@ -181,9 +181,20 @@ static int run(const peer_args *a, peer_run *r, const peer_script *s)
     if (a->listen && (rc = open_listener(a, r)) < 0)
         return rc;
     tr_start(a->server ? "server" : "client", a->tls13 ? "1.3" : "1.2");
+    if (s->handshake_marker) {
+        char got[TC_MARKER_MAX];
+        rc = tc_marker_wait(&r->markers, s->handshake_marker, r->run_deadline, got);
+        if (rc < 0)
+            return rc;
+        tr_marker("recv", s->handshake_marker);
+    }
     rc = peer_connect(r, r->run_deadline);
     if (rc == TC_ERR_USAGE)
         return rc;
+    /* The "handshake" event says how it failed; the script had nothing to
+     * run on, and a failure it allows is not the peer's. */
+    if (rc < 0 && rc != TC_ERR_TIMEOUT && s->handshake_may_fail)
+        return TC_OK;
     if (rc < 0 && rc != TC_ERR_TIMEOUT) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", tc_err_msg());
@@ -216,6 +227,7 @@ static int run_parsed(int argc, char **argv, json_object *inline_script, bool se
     if (rc < 0)
         return finish(rc);
     r.answer_keyupdate = s.answer_keyupdate;
+    r.handshake_may_fail = s.handshake_may_fail;
     rc = run(&a, &r, &s);
     peer_run_free(&r);
     peer_script_free(&s);

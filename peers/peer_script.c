@@ -234,6 +234,27 @@ static int parse_send_keyupdate(peer_action *a, json_object *o, const char *wher
     return tc_json_bool(o, where, "request", false, &a->request);
 }
 
+/* The message's role is checked when it is built (the script does not know
+ * the peer's role); its TLS version here. */
+static int parse_send_handshake(peer_action *a, json_object *o, const char *where, bool tls13)
+{
+    const char *msg = NULL;
+    int rc = require(o, where, "msg");
+    if (rc == TC_OK)
+        rc = tc_json_str(o, where, "msg", "", &msg);
+    if (rc == TC_OK && hs_msg_parse(msg, &a->msg) < 0) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", tc_err_msg());
+        return tc_err_set(TC_ERR_USAGE, "%s: %s", where, why);
+    }
+    if (rc == TC_OK && !hs_msg_fits_version(a->msg, tls13))
+        return tc_err_set(TC_ERR_USAGE, "%s: field 'msg': %s is not a TLS %s message", where,
+                          msg, tls13 ? "1.3" : "1.2");
+    if (rc == TC_OK)
+        rc = get_size(o, where, "part", 0, 1, HS_MSG_MAX, &a->part);
+    return rc;
+}
+
 static int parse_partial(peer_action *a, json_object *o, const char *where, bool tls13)
 {
     (void)tls13;
@@ -382,12 +403,14 @@ static int parse_http_request(peer_action *a, json_object *o, const char *where,
 #define NO_KEYS ((const char *const[]){"do", "timeout_ms", NULL})
 
 static const action_spec specs[] = {
-    {"send_data", ACT_SEND_DATA, KEYS("bytes", "records"), parse_send_data},
-    {"send_alert", ACT_SEND_ALERT, KEYS("alert", "level", "fragment", "trailing", "coalesce"), parse_send_alert},
-    {"send_keyupdate", ACT_SEND_KEYUPDATE, KEYS("request"), parse_send_keyupdate},
+    {"send_data", ACT_SEND_DATA, KEYS("bytes", "records", "hold"), parse_send_data},
+    {"send_alert", ACT_SEND_ALERT, KEYS("alert", "level", "fragment", "trailing", "coalesce", "hold"),
+     parse_send_alert},
+    {"send_keyupdate", ACT_SEND_KEYUPDATE, KEYS("request", "hold"), parse_send_keyupdate},
+    {"send_handshake", ACT_SEND_HANDSHAKE, KEYS("msg", "part", "hold"), parse_send_handshake},
     {"send_partial_record", ACT_SEND_PARTIAL_RECORD, KEYS("bytes"), parse_partial},
-    {"send_raw", ACT_SEND_RAW, KEYS("hex"), parse_raw},
-    {"send_plaintext", ACT_SEND_PLAINTEXT, KEYS("text"), parse_text},
+    {"send_raw", ACT_SEND_RAW, KEYS("hex", "hold"), parse_raw},
+    {"send_plaintext", ACT_SEND_PLAINTEXT, KEYS("text", "hold"), parse_text},
     {"fin", ACT_FIN, NO_KEYS, parse_nothing},
     {"rst", ACT_RST, NO_KEYS, parse_nothing},
     {"expect_data", ACT_EXPECT_DATA, KEYS("bytes"), parse_expect_data},
@@ -444,6 +467,8 @@ static int parse_action(peer_action *a, json_object *o, size_t n, bool tls13)
     if (rc == TC_OK)
         rc = tc_json_int(o, where, "timeout_ms", ACTION_DEFAULT_TIMEOUT_MS, 0, MAX_TIMEOUT_MS,
                          &a->timeout_ms);
+    if (rc == TC_OK)
+        rc = tc_json_bool(o, where, "hold", false, &a->hold); /* only where KEYS allow it */
     return rc == TC_OK ? spec->parse(a, o, where, tls13) : rc;
 }
 
@@ -467,7 +492,23 @@ static int parse_actions(peer_script *s, json_object *list, bool tls13)
 
 /* ---- the script ---- */
 
-static const char *const action_script_keys[] = {"actions", "answer_keyupdate", "session_tickets", NULL};
+static const char *const action_script_keys[] = {"actions", "answer_keyupdate", "session_tickets",
+                                                 "handshake_may_fail", "handshake_after_marker",
+                                                 NULL};
+
+/* The marker the first handshake waits for: the SUT's first flight stays
+ * unread until the SUT says it has done what the case wants done first. */
+static int parse_handshake_marker(peer_script *s, json_object *root)
+{
+    if (!json_object_object_get_ex(root, "handshake_after_marker", NULL))
+        return TC_OK;
+    int rc = tc_json_str(root, "script", "handshake_after_marker", "", &s->handshake_marker);
+    if (rc == TC_OK && (!*s->handshake_marker || strlen(s->handshake_marker) > MAX_MARKER ||
+                        strchr(s->handshake_marker, '\n')))
+        rc = tc_err_set(TC_ERR_USAGE, "script: field 'handshake_after_marker': 1..%d characters, "
+                        "no newline", MAX_MARKER);
+    return rc;
+}
 
 static int parse_root(peer_script *s, json_object *root, bool tls13)
 {
@@ -481,10 +522,14 @@ static int parse_root(peer_script *s, json_object *root, bool tls13)
     int rc = tc_json_bool(root, "script", "answer_keyupdate", true, &s->answer_keyupdate);
     if (rc == TC_OK)
         rc = tc_json_bool(root, "script", "session_tickets", true, &s->session_tickets);
+    if (rc == TC_OK)
+        rc = tc_json_bool(root, "script", "handshake_may_fail", false, &s->handshake_may_fail);
     if (rc < 0)
         return rc;
     if (has_actions) {
         rc = tc_json_only_keys(root, "script", action_script_keys);
+        if (rc == TC_OK)
+            rc = parse_handshake_marker(s, root);
         return rc == TC_OK ? parse_actions(s, actions, tls13) : rc;
     }
     rc = personality_expand(root, &s->expanded);

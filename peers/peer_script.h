@@ -15,6 +15,7 @@
 #ifndef TLSCLOSE_PEER_SCRIPT_H
 #define TLSCLOSE_PEER_SCRIPT_H
 
+#include "hs_messages.h"
 #include "http.h"
 
 #include <json-c/json.h>
@@ -26,6 +27,7 @@ typedef enum {
     ACT_SEND_DATA,
     ACT_SEND_ALERT,
     ACT_SEND_KEYUPDATE,
+    ACT_SEND_HANDSHAKE,
     ACT_SEND_PARTIAL_RECORD,
     ACT_SEND_RAW,
     ACT_SEND_PLAINTEXT,
@@ -81,6 +83,10 @@ typedef struct {
     size_t data_len;
     size_t fragment;       /* send_alert: bytes per record, 0 = one record */
     bool request;          /* send_keyupdate */
+    hs_msg_kind msg;       /* send_handshake: the message */
+    size_t part;           /* send_handshake: bytes of the message sent, 0 = all */
+    bool hold;             /* a sending action: its bytes wait for the next
+                              sending action's, to leave in one write */
     const char *marker;    /* signal_sut, wait_marker */
     peer_http http;        /* http_send_response, http_send_request */
 } peer_action;
@@ -92,6 +98,9 @@ typedef struct {
     size_t n;
     bool answer_keyupdate;
     bool session_tickets;  /* false: the library neither offers nor issues tickets */
+    bool handshake_may_fail; /* a first handshake that fails ends the script well */
+    const char *handshake_marker; /* the first handshake starts only once the SUT sent
+                                     this marker (NULL: at once) */
 } peer_script;
 
 /* Builds the message an http_send_* action sends (it was checked when the
@@ -99,7 +108,8 @@ typedef struct {
 int peer_http_message(const peer_action *a, http_out *m);
 
 /* Loads and checks the script file. tls13 rejects send_keyupdate under
- * TLS 1.2. On failure nothing needs freeing. */
+ * TLS 1.2 and a send_handshake message of the other version. On failure
+ * nothing needs freeing. */
 int peer_script_load(peer_script *s, const char *path, bool tls13);
 
 /* The same from a JSON value, whose ownership passes to s (also on failure). */

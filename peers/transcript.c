@@ -155,7 +155,9 @@ void tr_record(const tr_record_info *r)
     tc_json_set_str(o, "by", r->by);
     tc_json_set_int(o, "conn", r->conn);
     add_content(o, r);
-    if (r->unprotected) {
+    if (r->in_handshake) {
+        tc_json_set_bool(o, "in_handshake", true);
+    } else if (r->unprotected) {
         tc_json_set_bool(o, "protected", false);
     } else {
         tc_json_set_int(o, "epoch", r->epoch);

@@ -37,6 +37,8 @@ typedef struct {
     size_t len;
     size_t partial;       /* > 0: only this many bytes of the record went out */
     bool takeover;        /* handled by the library before the takeover */
+    bool in_handshake;    /* an alert the library sent or read during the
+                             handshake: no epoch or seq of the peer's own */
 } tr_record_info;
 
 void tr_record(const tr_record_info *r);

@@ -46,6 +46,10 @@ SHIM_OPS: dict[str, dict[str, object]] = {
     "wait_peer": {"marker": "marker"},
     "plaintext_write": {"text": "text"},
     "plaintext_read": {"text": "text"},
+    "set_option": {"option": ("enum", "ignore_unexpected_eof", "post_handshake_auth",
+                              "quiet_shutdown"),
+                   "scope": ("enum", "connection", "context")},
+    "clear": {},
 }
 SHIM_REQUIRED = {
     "write": ("bytes",),
@@ -53,6 +57,7 @@ SHIM_REQUIRED = {
     "wait_peer": ("marker",),
     "plaintext_write": ("text",),
     "plaintext_read": ("text",),
+    "set_option": ("option",),
 }
 STEP_COMMON = {"op": "text", "timeout_ms": "ms"}
 STEP_HARNESS_ONLY = ("label",)
@@ -78,9 +83,12 @@ OUTCOMES: dict[str, tuple[str, ...]] = {
     "wait_peer": ("ok",),
     "plaintext_write": ("ok:{N}", "error:{CLASS}"),
     "plaintext_read": ("match", "mismatch", "eof", "error:reset"),
+    "set_option": ("ok", "error:{CLASS}"),
+    "clear": ("ok", "error:{CLASS}"),
 }
 ERROR_CLASSES = ("unexpected_eof", "reset", "shut_down", "data_after_close", "decode",
-                 "alert:{NAME}", "warning_alert:{NAME}", "timeout", "protocol", "other")
+                 "alert:{NAME}", "warning_alert:{NAME}", "renegotiation", "timeout", "protocol",
+                 "other")
 
 # The fields both HTTP sending actions take (docs/peer.md, "HTTP").
 HTTP_FRAMINGS = ("enum", "content-length", "chunked", "close-delimited")
@@ -89,14 +97,19 @@ _HTTP_SEND = {"body_bytes": "size", "chunk": "count", "record": "record", "cut":
               "cut_in_record": "bool"}
 
 # Peer actions (docs/peer.md): do -> {field: kind}.
+# `hold` (the sending actions): the action's bytes wait and leave in one
+# write with the next sending action's.
+HANDSHAKE_MESSAGES = ("enum", "hello_request", "client_hello", "new_session_ticket",
+                      "certificate_request")
 PEER_ACTIONS: dict[str, dict[str, object]] = {
-    "send_data": {"bytes": "size", "records": "records"},
+    "send_data": {"bytes": "size", "records": "records", "hold": "bool"},
     "send_alert": {"alert": "alert", "level": "level", "fragment": "record",
-                   "trailing": "hex", "coalesce": "alert_list"},
-    "send_keyupdate": {"request": "bool"},
+                   "trailing": "hex", "coalesce": "alert_list", "hold": "bool"},
+    "send_keyupdate": {"request": "bool", "hold": "bool"},
+    "send_handshake": {"msg": HANDSHAKE_MESSAGES, "part": ("int", 1, 256), "hold": "bool"},
     "send_partial_record": {"bytes": "record"},
-    "send_raw": {"hex": "hex"},
-    "send_plaintext": {"text": "text"},
+    "send_raw": {"hex": "hex", "hold": "bool"},
+    "send_plaintext": {"text": "text", "hold": "bool"},
     "fin": {},
     "rst": {},
     "expect_data": {"bytes": "count"},
@@ -122,6 +135,7 @@ PEER_ACTIONS: dict[str, dict[str, object]] = {
 PEER_REQUIRED = {
     "send_data": ("bytes",),
     "send_alert": ("alert",),
+    "send_handshake": ("msg",),
     "send_raw": ("hex",),
     "send_plaintext": ("text",),
     "expect_data": ("bytes",),
@@ -143,8 +157,12 @@ PERSONALITIES: dict[str, dict[str, object]] = {
 PERSONALITY_COMMON = {"timeout_ms": "ms"}
 PEER_SCRIPT_COMMON = {"answer_keyupdate": "bool"}
 # Only next to `actions`: false switches tickets off (SSL_OP_NO_TICKET), so
-# TLS 1.2 resumption depends on the server's session-ID cache alone.
-PEER_ACTIONS_SCRIPT = {"session_tickets": "bool"}
+# TLS 1.2 resumption depends on the server's session-ID cache alone;
+# handshake_may_fail lets the first handshake fail (the SUT abandons it): the
+# failure is logged and ends the script, the peer exits 0; handshake_after_marker
+# leaves the SUT's first flight unread until the SUT sends that marker.
+PEER_ACTIONS_SCRIPT = {"session_tickets": "bool", "handshake_may_fail": "bool",
+                       "handshake_after_marker": "marker"}
 PEER_HARNESS_ONLY = ("cipher",)
 
 # Cipher suites the peer can be restricted to, per TLS version (docs/peer.md).
@@ -190,7 +208,8 @@ PEER_EVENTS = ("start", "handshake", "record", "bad_record", "tcp", "plaintext",
 EVENT_FIELDS = ("ev", "dir", "by", "conn", "type", "epoch", "seq", "len", "level",
                 "level_byte", "alert", "code", "malformed", "handshake", "messages", "request_update",
                 "fragment", "hex", "why", "what", "drained", "text", "name", "ok", "detail",
-                "do", "status", "message", "role", "tls", "cipher", "resumed", "error")
+                "do", "status", "message", "role", "tls", "cipher", "resumed", "error",
+                "in_handshake", "protected", "partial", "takeover")
 
 # api-level fields of one step: the SSL_shutdown(3) contract values and the
 # native answers of the session queries (`reused` of resume, `resumable` of

@@ -76,6 +76,10 @@ RULES: dict[str, Rule] = dict([
           immediately close the connection. (TLS 1.2, without the key word: Upon transmission or
           receipt of a fatal alert message, both parties immediately close the connection.)""",
           ("R10",)),
+    _rule("bad-record-mac-on-decrypt-failure", BOTH, "RFC 8446 §5.2, RFC 5246 §6.2.3.3", "MUST",
+          "interop", """If the decryption fails, the receiver MUST terminate the connection with a
+          "bad_record_mac" alert. (TLS 1.2, AEAD ciphers: If the decryption fails, a fatal
+          bad_record_mac alert MUST be generated.)""", ("R10",)),
     _rule("tls13-new-key-after-keyupdate", TLS13, "RFC 8446 §4.6.3", "SHALL", "interop",
           """After sending a KeyUpdate message, the sender SHALL send all its traffic using the
           next generation of keys, computed as described in Section 7.2.""", ("R11",)),
@@ -114,6 +118,9 @@ RULES: dict[str, Rule] = dict([
           """Client message boundaries are not preserved in the record layer (i.e., multiple
           client messages of the same ContentType MAY be coalesced into a single TLSPlaintext
           record, or a single message MAY be fragmented across several records).""",
+          ("R8",)),
+    _rule("tls12-interleaved-records-are-legal", TLS12, "RFC 5246 §6.2.1", "must", "interop",
+          """Data of different TLS record layer content types MAY be interleaved.""",
           ("R8",)),
     _rule("tls13-unparsable-alert-is-decode-error", TLS13, "RFC 8446 §6", "MUST", "interop",
           """Peers which receive a message which cannot be parsed according to the syntax (e.g.,

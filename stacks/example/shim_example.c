@@ -23,7 +23,7 @@
 static const char *MINE = " handshake write read shutdown signal_peer wait_peer ";
 static const char *OTHERS = " shutdown_quiet shutdown_full get_shutdown get_error_after keyupdate"
     " close_transport free_without_shutdown session_resumable resume plaintext_write"
-    " plaintext_read ";
+    " plaintext_read set_option clear ";
 static const char *OPTIONS = " --role --tls --io --cert --key --script --fd --marker-in"
     " --marker-out --deadline-ms --cipher --connect --session-in --session-out ";
 static const char *ERR_NAMES[] = {"SSL_ERROR_NONE", "SSL_ERROR_SSL", "SSL_ERROR_WANT_READ",

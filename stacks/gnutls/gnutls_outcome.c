@@ -43,7 +43,7 @@ static const gt_error_entry gt_errors[] = {
     GT_E(GNUTLS_E_HANDSHAKE_TOO_LARGE, "protocol"),
     GT_E(GNUTLS_E_RECORD_LIMIT_REACHED, "protocol"),
     GT_E(GNUTLS_E_MISSING_EXTENSION, "protocol"),
-    GT_E(GNUTLS_E_REHANDSHAKE, "protocol"),
+    GT_E(GNUTLS_E_REHANDSHAKE, "renegotiation"), /* non-fatal: the application decides */
     GT_E(GNUTLS_E_UNSAFE_RENEGOTIATION_DENIED, "protocol"),
     GT_E(GNUTLS_E_NO_CIPHER_SUITES, "protocol"),
     GT_E(GNUTLS_E_UNKNOWN_CIPHER_SUITE, "protocol"),

@@ -39,6 +39,8 @@ var unsupportedOps = map[string]string{
 	"shutdown_full":   "Go's crypto/tls has no close call that waits for the peer's close_notify (an application reads until io.EOF)",
 	"get_error_after": "Go's crypto/tls has no error query on a return value: every call returns its error",
 	"keyupdate":       "Go's crypto/tls (1.19) cannot send a KeyUpdate on request",
+	"set_option":      "Go's crypto/tls has none of these options: an EOF without close_notify is always an error, a client never offers post-handshake authentication, and Close always sends close_notify",
+	"clear":           "Go's crypto/tls cannot reuse a tls.Conn for another connection",
 }
 
 // sessionCache records what crypto/tls stores, so that session_resumable

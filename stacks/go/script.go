@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strings"
 )
 
 const (
@@ -33,6 +34,8 @@ type step struct {
 	requestPeer  bool
 	marker       string
 	text         string
+	option       string // set_option
+	scope        string // set_option: "connection" (default) or "context"
 }
 
 func (s *step) where() string { return fmt.Sprintf("step %d (%s)", s.index, s.op) }
@@ -46,7 +49,14 @@ const (
 	kUntil
 	kMarker
 	kText
+	kOption
+	kScope
 )
+
+var enumValues = map[fieldKind][]string{
+	kOption: {"ignore_unexpected_eof", "post_handshake_auth", "quiet_shutdown"},
+	kScope:  {"connection", "context"},
+}
 
 type opSpec struct {
 	fields       map[string]fieldKind
@@ -75,6 +85,8 @@ var ops = map[string]opSpec{
 	"wait_peer":             {map[string]fieldKind{"marker": kMarker}, false, []string{"marker"}},
 	"plaintext_write":       {map[string]fieldKind{"text": kText}, false, []string{"text"}},
 	"plaintext_read":        {map[string]fieldKind{"text": kText}, false, []string{"text"}},
+	"set_option":            {map[string]fieldKind{"option": kOption, "scope": kScope}, false, []string{"option"}},
+	"clear":                 {nil, false, nil},
 }
 
 // jsonInt accepts an integral JSON number only (a bool or 1.5 is not one).
@@ -110,6 +122,15 @@ func checkString(where, field string, kind fieldKind, v interface{}) (string, er
 	case kind == kText && s == "":
 		return "", usageError("%s: field 'text': a non-empty string is required", where)
 	}
+	if values, ok := enumValues[kind]; ok {
+		for _, v := range values {
+			if s == v {
+				return s, nil
+			}
+		}
+		return "", usageError("%s: field '%s': expected %s, got \"%s\"", where, field,
+			strings.Join(values, " or "), s)
+	}
 	return s, nil
 }
 
@@ -135,6 +156,10 @@ func (st *step) setField(field string, kind fieldKind, v interface{}) error {
 		st.marker, err = checkString(w, field, kind, v)
 	case kText:
 		st.text, err = checkString(w, field, kind, v)
+	case kOption:
+		st.option, err = checkString(w, field, kind, v)
+	case kScope:
+		st.scope, err = checkString(w, field, kind, v)
 	}
 	return err
 }
@@ -210,32 +235,43 @@ func decodeStep(raw interface{}, index int) (*step, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &step{index: index, op: op, timeoutMs: defaultTimeoutMs, bytes: -1}
+	st := &step{index: index, op: op, timeoutMs: defaultTimeoutMs, bytes: -1, scope: "connection"}
 	if err := st.decodeFields(obj, ops[op]); err != nil {
 		return nil, err
 	}
 	return st, st.checkCombinations()
 }
 
-func needsSession(op string) bool {
-	switch op {
-	case "get_shutdown", "get_error_after", "session_resumable", "free_without_shutdown":
+func needsSession(st *step) bool {
+	switch st.op {
+	case "get_shutdown", "get_error_after", "session_resumable", "free_without_shutdown", "clear":
 		return true
+	case "set_option":
+		return st.scope == "connection"
 	}
-	return ops[op].callsLibrary
+	return ops[st.op].callsLibrary
+}
+
+// After `clear` the object waits for a resume: only queries without IO.
+func allowedAfterClear(op string) bool {
+	return op == "get_shutdown" || op == "session_resumable"
 }
 
 // checkSequence: what a step needs must still exist; a resume brings a
 // fresh TLS object and socket.
 func checkSequence(steps []*step) error {
-	freedAt, closedAt := 0, 0
+	freedAt, closedAt, clearedAt := 0, 0, 0
 	for i, st := range steps {
 		if st.op == "get_error_after" && (i == 0 || !ops[steps[i-1].op].callsLibrary) {
 			return usageError("step %d (get_error_after): the previous step must call the "+
 				"library (handshake, write, read, shutdown*, keyupdate)", st.index)
 		}
-		if freedAt > 0 && needsSession(st.op) {
+		if freedAt > 0 && needsSession(st) {
 			return usageError("%s: the TLS object was freed by step %d", st.where(), freedAt)
+		}
+		if clearedAt > 0 && needsSession(st) && !allowedAfterClear(st.op) {
+			return usageError("%s: the TLS object was cleared by step %d and waits for a resume",
+				st.where(), clearedAt)
 		}
 		if closedAt > 0 && (st.op == "plaintext_write" || st.op == "plaintext_read") {
 			return usageError("%s: the transport was closed by step %d", st.where(), closedAt)
@@ -245,8 +281,10 @@ func checkSequence(steps []*step) error {
 			freedAt = st.index
 		case "close_transport":
 			closedAt = st.index
+		case "clear":
+			clearedAt = st.index
 		case "resume":
-			freedAt, closedAt = 0, 0
+			freedAt, closedAt, clearedAt = 0, 0, 0
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "openssl_context.h"
@@ -265,6 +266,86 @@ static int ossl_keyupdate(shim_session *s, bool request_peer, shim_call *c)
 }
 #endif
 
+/* ---- options and reuse ------------------------------------------------ */
+
+/* The options this build has: SSL_OP_IGNORE_UNEXPECTED_EOF is OpenSSL 3's,
+ * post-handshake authentication OpenSSL's since 1.1.1 (BoringSSL has
+ * neither); quiet shutdown everyone's. */
+#define OPT_BIT(o) (1u << (o))
+#if defined(SSL_OP_IGNORE_UNEXPECTED_EOF)
+#define HAS_IGNORE_EOF OPT_BIT(SHIM_OPT_IGNORE_UNEXPECTED_EOF)
+#else
+#define HAS_IGNORE_EOF 0u
+#endif
+#if defined(OPENSSL_IS_BORINGSSL)
+#define HAS_PHA 0u
+#else
+#define HAS_PHA OPT_BIT(SHIM_OPT_POST_HANDSHAKE_AUTH)
+#endif
+#define OSSL_OPTIONS (HAS_IGNORE_EOF | HAS_PHA | OPT_BIT(SHIM_OPT_QUIET_SHUTDOWN))
+
+/* One setter per option and scope; each is a call that cannot fail
+ * (SSL_CTX_set_options returns the new option bits, the others nothing). */
+static void apply_option(SSL_CTX *ctx, SSL *ssl, shim_option option)
+{
+    switch (option) {
+#if defined(SSL_OP_IGNORE_UNEXPECTED_EOF)
+    case SHIM_OPT_IGNORE_UNEXPECTED_EOF:
+        if (ssl)
+            SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+        else
+            SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+        break;
+#endif
+#if !defined(OPENSSL_IS_BORINGSSL)
+    case SHIM_OPT_POST_HANDSHAKE_AUTH:
+        if (ssl)
+            SSL_set_post_handshake_auth(ssl, 1);
+        else
+            SSL_CTX_set_post_handshake_auth(ctx, 1);
+        break;
+#endif
+    case SHIM_OPT_QUIET_SHUTDOWN:
+        if (ssl)
+            SSL_set_quiet_shutdown(ssl, 1);
+        else
+            SSL_CTX_set_quiet_shutdown(ctx, 1);
+        break;
+    default:
+        break;
+    }
+}
+
+static int ossl_set_option(void *ctx, shim_session *s, shim_option option, bool context_scope,
+                           shim_call *c)
+{
+    ossl_ctx *x = ctx;
+    apply_option(x->ctx, context_scope ? NULL : s->ssl, option);
+    c->ret = 1;
+    snprintf(c->outcome, sizeof c->outcome, "ok");
+    return TC_OK;
+}
+
+/* SSL_clear(3): the object is reset for another connection; it keeps the
+ * session when the connection was shut down (SSL_SENT_SHUTDOWN) and
+ * removes it from the cache otherwise (ssl_clear_bad_session). */
+static int ossl_clear(shim_session *s, shim_call *c)
+{
+    ONE_CALL(s, OSSL_CALL_OTHER, c, SSL_clear(s->ssl));
+    return TC_OK;
+}
+
+/* The cleared object on the next connection: a new fd, or a new BIO pair
+ * (SSL_set_bio frees the old one; our end of it goes too). */
+static int ossl_session_attach(shim_session *s, int fd)
+{
+    BIO_free(s->outer);
+    s->outer = NULL;
+    if (fd >= 0)
+        return SSL_set_fd(s->ssl, fd) == 1 ? TC_OK : tc_err_set(TC_ERR_SYS, "SSL_set_fd failed");
+    return attach_memory(s);
+}
+
 static void ossl_flags(shim_session *s, shim_flags *f)
 {
     int flags = SSL_get_shutdown(s->ssl);
@@ -334,6 +415,11 @@ static const shim_driver ossl_driver = {
     .session_reused = ossl_session_reused,
     .session_save = ossl_session_save,
     .mem_input_pending = ossl_mem_input_pending,
+    .set_option = ossl_set_option,
+    .options_connection = OSSL_OPTIONS,
+    .options_context = OSSL_OPTIONS,
+    .clear = ossl_clear,
+    .session_attach = ossl_session_attach,
 };
 
 int main(int argc, char **argv)

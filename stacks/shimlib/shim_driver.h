@@ -30,6 +30,14 @@
 #include <stdint.h>
 
 typedef enum { SHIM_WANT_NONE = 0, SHIM_WANT_READ, SHIM_WANT_WRITE } shim_want;
+
+/* What a set_option step switches on (docs/shim-protocol.md §2). */
+typedef enum {
+    SHIM_OPT_IGNORE_UNEXPECTED_EOF,
+    SHIM_OPT_POST_HANDSHAKE_AUTH,
+    SHIM_OPT_QUIET_SHUTDOWN,
+    SHIM_OPT_COUNT
+} shim_option;
 typedef enum { SHIM_IO_BLOCKING, SHIM_IO_NONBLOCKING, SHIM_IO_MEMORY } shim_io;
 
 #define SHIM_MAX_QUEUE 4
@@ -137,6 +145,24 @@ typedef struct {
      * by the runner just before `resume` opens the next connection, or just
      * before free_without_shutdown frees the connection. */
     int (*session_save)(shim_session *s);
+
+    /* set_option (shim_option): switches the option on for
+     * the connection s, or (context_scope) for the connections opened
+     * afterwards (s is then NULL). One library call, its result in c (the
+     * runner reports "ok" unless the driver set an outcome). NULL, or an
+     * option/scope whose bit is missing from options_connection /
+     * options_context (bit 1 << option), is a skip (exit 77), decided before
+     * any IO. */
+    int (*set_option)(void *ctx, shim_session *s, shim_option option, bool context_scope,
+                      shim_call *c);
+    unsigned options_connection;
+    unsigned options_context;
+    /* clear: resets the connection's TLS object for another connection
+     * (SSL_clear), keeping what the library keeps; session_attach then
+     * gives the cleared object the next connection's fd (-1 in memory mode:
+     * fresh memory buffers) instead of session_new. Both NULL: skip. */
+    int (*clear)(shim_session *s, shim_call *c);
+    int (*session_attach)(shim_session *s, int fd);
 
     /* Memory mode, optional (NULL: assumed 0): how many bytes given with
      * mem_give_input the library has not read yet. The runner gives input

@@ -48,13 +48,14 @@ typedef struct {
     shim_io io;
     bool shut_down;     /* a shutdown step ran: passed to session_free */
     bool saved;         /* session_save already called */
+    bool cleared;       /* `clear` ran: the next resume attaches this object */
     /* memory mode */
     uint8_t in[SHIM_MEM_IN_CAP]; /* arrived from the socket, not yet given */
     size_t in_len;
     size_t rec_left;    /* bytes of the current record still to give */
     bool sock_eof;
     bool eof_given;
-    bool sock_reset;
+    bool sock_reset;    /* the runner met a reset: input ended, output dropped */
     uint8_t out[SHIM_MEM_OUT_CAP]; /* written by the library, not yet sent */
     size_t out_len;
     size_t taken;       /* total bytes taken from the library */
@@ -76,6 +77,12 @@ typedef int (*shim_lib_fn)(shim_conn *c, void *arg, shim_call *call);
 int shim_conn_open(shim_conn *c, const shim_driver *drv, void *ctx, shim_io io, int fd,
                    int conn_index);
 
+/* The same with an existing TLS object (cleared by `clear`), which the new
+ * connection takes over: the driver's session_attach instead of
+ * session_new. */
+int shim_conn_adopt(shim_conn *c, const shim_driver *drv, void *ctx, shim_io io, int fd,
+                    shim_session *tls);
+
 /* Frees the session (if any) and closes the socket gracefully (if open)
  * within the deadline. */
 void shim_conn_close(shim_conn *c, int64_t deadline);
@@ -84,8 +91,10 @@ void shim_conn_close(shim_conn *c, int64_t deadline);
  *   TC_OK          trace->last is the final result (with nowait, or when no
  *                  progress is possible, it may still carry a want);
  *   TC_ERR_TIMEOUT the deadline passed while waiting for the socket;
- *   TC_ERR_RESET   memory mode: the socket was reset under the runner;
- *   other          the shim itself failed. */
+ *   other          the shim itself failed.
+ * Memory mode: a reset the runner meets on the socket is not an error here:
+ * input ends with EOF (after what arrived before it), output is dropped, the
+ * library's own result is the step's; c->sock_reset records it. */
 int shim_io_call(shim_conn *c, shim_lib_fn fn, void *arg, int64_t deadline, bool nowait,
                  shim_trace *trace);
 
@@ -98,12 +107,13 @@ int shim_io_call(shim_conn *c, shim_lib_fn fn, void *arg, int64_t deadline, bool
  * what the socket then takes (memory mode), and sets *stalled when the
  * kernel's send buffer is full or no byte left since the previous check
  * (*mark, 0 at first, carries the kernel's byte count between checks).
- * TC_OK, TC_ERR_TIMEOUT, TC_ERR_RESET (memory mode), TC_ERR_SYS. */
+ * TC_OK, TC_ERR_TIMEOUT, TC_ERR_SYS. */
 int shim_io_send_stalled(shim_conn *c, int64_t deadline, uint64_t *mark, bool *stalled);
 
 /* Memory mode: sends everything the library has written, waiting for the
  * socket within the deadline. TC_OK (also in the socket modes, where there
- * is nothing to do), TC_ERR_TIMEOUT, TC_ERR_RESET, TC_ERR_SYS. */
+ * is nothing to do, and after a reset, when the output is dropped),
+ * TC_ERR_TIMEOUT, TC_ERR_SYS. */
 int shim_io_flush(shim_conn *c, int64_t deadline);
 
 /* Graceful transport close (FIN, drain until EOF, close). *drained gets the

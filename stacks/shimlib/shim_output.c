@@ -100,6 +100,8 @@ static void add_extras(json_object *o, const step_report *rep)
         json_object_object_add(o, "got", json_object_new_string_len(rep->got, (int)rep->got_len));
     if (rep->drained >= 0)
         tc_json_set_int(o, "drained", rep->drained);
+    if (rep->transport)
+        tc_json_set_str(o, "transport", rep->transport);
     if (rep->n_read_past > 0) {
         json_object *list = json_object_new_array();
         for (int i = 0; i < rep->n_read_past; i++)

@@ -43,6 +43,8 @@ typedef struct {
     long drained;           /* close_transport / resume: bytes drained; -1: absent */
     char read_past[SHIM_MAX_READ_PAST][48]; /* read until close: non-fatal outcomes it read past */
     int n_read_past;
+    const char *transport;  /* memory mode: "reset" once the runner met a reset on
+                               the socket; NULL: field absent */
 } step_report;
 
 void step_report_init(step_report *rep, size_t step, const char *op);

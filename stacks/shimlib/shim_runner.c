@@ -77,8 +77,17 @@ static const char *missing_callback(const shim_driver *d, step_op op)
         return d->session_resumable ? NULL : "cannot tell whether a session is resumable";
     case OP_RESUME:
         return d->session_save && d->session_reused ? NULL : "cannot resume sessions";
+    case OP_CLEAR:
+        return d->clear && d->session_attach ? NULL
+                                             : "cannot reset a TLS object for another connection";
     default: return NULL;
     }
+}
+
+static bool can_set_option(const shim_driver *d, const shim_step *st)
+{
+    unsigned bits = st->context_scope ? d->options_context : d->options_connection;
+    return d->set_option && (bits & (1u << st->option));
 }
 
 /* What the stack cannot do: a skip (77). */
@@ -88,6 +97,11 @@ static int check_support(const shim_driver *d, const shim_args *a, const shim_st
     const char *why = missing_callback(d, st->op);
     if (why)
         return tc_err_set(TC_ERR_UNSUPPORTED, "step %zu (%s): %s %s", i + 1, op, d->name, why);
+    if (st->op == OP_SET_OPTION && !can_set_option(d, st))
+        return tc_err_set(TC_ERR_UNSUPPORTED, "step %zu (%s): %s cannot set %s on %s", i + 1,
+                          op, d->name, step_option_name(st->option),
+                          st->context_scope ? "the context (for later connections)"
+                                            : "a connection");
     if (st->until_blocked && a->cfg.io == SHIM_IO_BLOCKING)
         return tc_err_set(TC_ERR_UNSUPPORTED,
                           "step %zu (%s): until_blocked needs --io nonblocking or memory "

@@ -9,25 +9,34 @@
 #include "tc_err.h"
 #include "transport.h"
 
-int shim_run_open_conn(shim_run *r, int64_t deadline)
+/* The next connection, with a new TLS object or (adopt) one `clear` reset,
+ * which is the new connection's from here on whatever happens. */
+static int open_conn(shim_run *r, int64_t deadline, shim_session *adopt)
 {
-    if (r->nconns == TC_MAX_CONNECTIONS)
-        return tc_err_set(TC_ERR_USAGE, "at most %d connections", TC_MAX_CONNECTIONS);
-    int fd;
-    int rc = tc_transport_next(&r->args->transport, deadline, &fd);
-    if (rc < 0)
-        return rc;
-    shim_conn *c = calloc(1, sizeof *c);
+    int fd = -1;
+    int rc = r->nconns == TC_MAX_CONNECTIONS
+                 ? tc_err_set(TC_ERR_USAGE, "at most %d connections", TC_MAX_CONNECTIONS)
+                 : tc_transport_next(&r->args->transport, deadline, &fd);
+    shim_conn *c = rc == TC_OK ? calloc(1, sizeof *c) : NULL;
     if (!c) {
-        close(fd);
-        return tc_err_set(TC_ERR_SYS, "out of memory");
+        if (adopt)
+            r->drv->session_free(adopt, false);
+        if (fd >= 0)
+            close(fd);
+        return rc < 0 ? rc : tc_err_set(TC_ERR_SYS, "out of memory");
     }
     r->conns[r->nconns] = c;
     r->write_len = 0; /* a write left unfinished belongs to the previous connection */
-    rc = shim_conn_open(c, r->drv, r->ctx, r->args->cfg.io, fd, r->nconns);
+    rc = adopt ? shim_conn_adopt(c, r->drv, r->ctx, r->args->cfg.io, fd, adopt)
+               : shim_conn_open(c, r->drv, r->ctx, r->args->cfg.io, fd, r->nconns);
     r->nconns++;
     r->cur = c;
     return rc;
+}
+
+int shim_run_open_conn(shim_run *r, int64_t deadline)
+{
+    return open_conn(r, deadline, NULL);
 }
 
 /* ---- ops that only ask the library ------------------------------------- */
@@ -76,6 +85,23 @@ static int step_session_resumable(shim_run *r, const shim_step *st, int64_t dl,
     return TC_OK;
 }
 
+/* set_option: one library call on the connection or on the context; the
+ * runner checked before any IO that the driver can do it. */
+static int step_set_option(shim_run *r, const shim_step *st, int64_t dl, step_report *rep)
+{
+    (void)dl;
+    shim_call call = {0};
+    shim_session *s = st->context_scope ? NULL : r->cur->tls;
+    int rc = r->drv->set_option(r->ctx, s, st->option, st->context_scope, &call);
+    if (rc < 0)
+        return rc;
+    rep->calls = 1;
+    rep->has_native = true;
+    rep->native = call;
+    step_report_outcome(rep, call.outcome[0] ? call.outcome : "ok");
+    return TC_OK;
+}
+
 /* ---- ops on the connection ---------------------------------------------- */
 
 static int save_session(shim_run *r, shim_conn *c)
@@ -101,6 +127,24 @@ static int step_free(shim_run *r, const shim_step *st, int64_t dl, step_report *
     return TC_OK;
 }
 
+/* clear: the TLS object stays with the connection, reset for the next one,
+ * which the next `resume` opens with it (step_resume). */
+static int step_clear(shim_run *r, const shim_step *st, int64_t dl, step_report *rep)
+{
+    (void)st;
+    (void)dl;
+    shim_call call = {0};
+    int rc = r->drv->clear(r->cur->tls, &call);
+    if (rc < 0)
+        return rc;
+    r->cur->cleared = true;
+    rep->calls = 1;
+    rep->has_native = true;
+    rep->native = call;
+    step_report_outcome(rep, call.outcome[0] ? call.outcome : "ok");
+    return TC_OK;
+}
+
 static int transport_outcome(int rc, size_t drained, step_report *rep)
 {
     rep->drained = (long)drained;
@@ -122,10 +166,12 @@ static int step_close_transport(shim_run *r, const shim_step *st, int64_t dl, st
 
 /* The first connection's TLS object stays alive (a session cache may care
  * whether it was freed); only its socket is closed, so that the peer, which
- * finishes that connection before it answers on the next, sees EOF. */
+ * finishes that connection before it answers on the next, sees EOF. After
+ * `clear` the object itself moves on to the next connection. */
 static int step_resume(shim_run *r, const shim_step *st, int64_t dl, step_report *rep)
 {
-    int rc = save_session(r, r->cur);
+    bool reuse = r->cur->cleared;
+    int rc = reuse ? TC_OK : save_session(r, r->cur);
     if (rc < 0)
         return rc;
     size_t drained = 0;
@@ -133,7 +179,12 @@ static int step_resume(shim_run *r, const shim_step *st, int64_t dl, step_report
     if (rc < 0)
         return rc;
     rep->outcome[0] = '\0';
-    rc = shim_run_open_conn(r, dl);
+    shim_session *adopt = NULL;
+    if (reuse) {
+        adopt = r->cur->tls; /* moves to the next connection */
+        r->cur->tls = NULL;
+    }
+    rc = open_conn(r, dl, adopt);
     if (rc < 0)
         return rc;
     rc = shim_step_handshake(r, st, dl, rep);
@@ -220,6 +271,8 @@ static const step_fn step_fns[OP_COUNT] = {
     [OP_WAIT_PEER] = step_wait_peer,
     [OP_PLAINTEXT_WRITE] = step_plaintext_write,
     [OP_PLAINTEXT_READ] = step_plaintext_read,
+    [OP_SET_OPTION] = step_set_option,
+    [OP_CLEAR] = step_clear,
 };
 
 static void report_flags(shim_run *r, step_report *rep)
@@ -234,5 +287,7 @@ int shim_step_run(shim_run *r, const shim_step *st, int64_t deadline, step_repor
 {
     int rc = step_fns[st->op](r, st, deadline, rep);
     report_flags(r, rep);
+    if (r->cur && r->cur->sock_reset)
+        rep->transport = "reset";
     return rc;
 }

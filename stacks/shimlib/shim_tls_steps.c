@@ -68,9 +68,11 @@ void shim_outcome_from_call(step_report *rep, const shim_call *last)
         step_report_outcome(rep, "error:other");
 }
 
-/* Turns the IO loop's result into the report. A timeout or a reset the
- * runner saw (memory mode) overrides the last call's outcome; a completed
- * step in memory mode is only over once its bytes are on the socket. */
+/* Turns the IO loop's result into the report. A timeout overrides the last
+ * call's outcome; a completed step in memory mode is only over once its
+ * bytes are on the socket. A reset the runner met (memory mode) does not
+ * override anything: the library's result is the outcome, and the line's
+ * `transport` field says what the runner saw (shim_steps.c). */
 static int finish_lib_step(shim_run *r, const shim_step *st, int64_t deadline, shim_trace *t,
                            int rc, step_report *rep)
 {
@@ -85,10 +87,6 @@ static int finish_lib_step(shim_run *r, const shim_step *st, int64_t deadline, s
     if (rc == TC_ERR_TIMEOUT) {
         step_report_outcome(rep, "error:timeout");
         return rc;
-    }
-    if (rc == TC_ERR_RESET) {
-        step_report_outcome(rep, "error:reset");
-        return TC_OK;
     }
     if (rc < 0)
         return rc;
@@ -143,11 +141,20 @@ static int finish_data_step(shim_run *r, const shim_step *st, int64_t dl, shim_t
 /* A warning alert other than close_notify is not the end of the stream: a
  * library that hands it to the application (GnuTLS:
  * GNUTLS_E_WARNING_ALERT_RECEIVED, which gnutls_error_is_fatal() calls
- * non-fatal) expects the application to read on, so "until close" does. */
+ * non-fatal) expects the application to read on, so "until close" does.
+ * So does a renegotiation request the library hands over
+ * (GNUTLS_E_REHANDSHAKE, also non-fatal): an application that does not
+ * renegotiate reads on, as the GnuTLS manual says it may. */
+static bool is_nonfatal_notice(const char *outcome)
+{
+    static const char alert[] = "error:warning_alert:";
+    return strncmp(outcome, alert, sizeof alert - 1) == 0 ||
+           strcmp(outcome, "error:renegotiation") == 0;
+}
+
 static bool read_past_nonfatal(const shim_step *st, const shim_call *last, step_report *rep)
 {
-    static const char prefix[] = "error:warning_alert:";
-    if (!st->until_close || strncmp(last->outcome, prefix, sizeof prefix - 1) != 0)
+    if (!st->until_close || !is_nonfatal_notice(last->outcome))
         return false;
     if (rep->n_read_past == SHIM_MAX_READ_PAST)
         return false; /* a stream of warnings: report it instead of looping on */

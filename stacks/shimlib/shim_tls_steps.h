@@ -6,8 +6,9 @@
  * run's IO mode and fills the report: outcome, wants, calls, native, bytes.
  * Returns as shim_step_run does (shim_steps.h): TC_OK whatever the library
  * said, TC_ERR_TIMEOUT with outcome "error:timeout", or a failure of the
- * shim itself. A reset the runner met on the socket (memory mode) is the
- * outcome "error:reset", not a failure. Never frees or closes anything. */
+ * shim itself. A reset the runner met on the socket (memory mode) is not a
+ * failure either: the library gets EOF and its result is the outcome. Never
+ * frees or closes anything. */
 #ifndef TLSCLOSE_SHIM_TLS_STEPS_H
 #define TLSCLOSE_SHIM_TLS_STEPS_H
 

@@ -88,6 +88,41 @@ static int decode_text(json_object *obj, const char *where, shim_step *st)
     return TC_OK;
 }
 
+static const char *const option_names[SHIM_OPT_COUNT] = {
+    [SHIM_OPT_IGNORE_UNEXPECTED_EOF] = "ignore_unexpected_eof",
+    [SHIM_OPT_POST_HANDSHAKE_AUTH] = "post_handshake_auth",
+    [SHIM_OPT_QUIET_SHUTDOWN] = "quiet_shutdown",
+};
+
+const char *step_option_name(shim_option opt)
+{
+    return opt < SHIM_OPT_COUNT ? option_names[opt] : "?";
+}
+
+static int decode_set_option(json_object *obj, const char *where, shim_step *st)
+{
+    const char *name = NULL, *scope = NULL;
+    int rc = tc_json_str(obj, where, "option", NULL, &name);
+    if (rc == TC_OK)
+        rc = tc_json_str(obj, where, "scope", "connection", &scope);
+    if (rc < 0)
+        return rc;
+    if (!name)
+        return tc_err_set(TC_ERR_USAGE, "%s: field 'option' is required", where);
+    int i = 0;
+    while (i < SHIM_OPT_COUNT && strcmp(option_names[i], name) != 0)
+        i++;
+    if (i == SHIM_OPT_COUNT)
+        return tc_err_set(TC_ERR_USAGE, "%s: field 'option': expected ignore_unexpected_eof, "
+                          "post_handshake_auth or quiet_shutdown, got \"%s\"", where, name);
+    if (strcmp(scope, "connection") != 0 && strcmp(scope, "context") != 0)
+        return tc_err_set(TC_ERR_USAGE, "%s: field 'scope': expected connection or context, "
+                          "got \"%s\"", where, scope);
+    st->option = (shim_option)i;
+    st->context_scope = strcmp(scope, "context") == 0;
+    return TC_OK;
+}
+
 static const char *const k_none[] = {NULL};
 static const char *const k_nowait[] = {"nowait", NULL};
 static const char *const k_write[] = {"bytes", "nowait", "until_blocked", NULL};
@@ -95,6 +130,7 @@ static const char *const k_read[] = {"bytes", "until", "nowait", NULL};
 static const char *const k_keyupdate[] = {"request_peer", NULL};
 static const char *const k_marker[] = {"marker", NULL};
 static const char *const k_text[] = {"text", NULL};
+static const char *const k_option[] = {"option", "scope", NULL};
 
 static const op_spec specs[OP_COUNT] = {
     [OP_HANDSHAKE] = {"handshake", k_nowait, decode_nowait, true},
@@ -114,6 +150,8 @@ static const op_spec specs[OP_COUNT] = {
     [OP_WAIT_PEER] = {"wait_peer", k_marker, decode_marker, false},
     [OP_PLAINTEXT_WRITE] = {"plaintext_write", k_text, decode_text, false},
     [OP_PLAINTEXT_READ] = {"plaintext_read", k_text, decode_text, false},
+    [OP_SET_OPTION] = {"set_option", k_option, decode_set_option, false},
+    [OP_CLEAR] = {"clear", k_none, NULL, false},
 };
 
 const char *step_op_name(step_op op)
@@ -177,10 +215,19 @@ static int decode_step(json_object *obj, size_t index, shim_step *st)
 }
 
 /* Ops that need the TLS object, and ops that need the socket. */
-static bool needs_session(step_op op)
+static bool needs_session(const shim_step *st)
 {
+    step_op op = st->op;
     return step_op_calls_library(op) || op == OP_GET_SHUTDOWN || op == OP_GET_ERROR_AFTER ||
-           op == OP_SESSION_RESUMABLE || op == OP_FREE_WITHOUT_SHUTDOWN;
+           op == OP_SESSION_RESUMABLE || op == OP_FREE_WITHOUT_SHUTDOWN || op == OP_CLEAR ||
+           (op == OP_SET_OPTION && !st->context_scope);
+}
+
+/* After `clear` the object waits for the next connection: only the queries
+ * that do no IO may look at it until a `resume` attaches it. */
+static bool allowed_after_clear(step_op op)
+{
+    return op == OP_GET_SHUTDOWN || op == OP_SESSION_RESUMABLE;
 }
 
 static bool needs_socket(step_op op)
@@ -192,7 +239,7 @@ static bool needs_socket(step_op op)
  * brings a fresh TLS object and socket. */
 static int check_sequence(const step_script *s)
 {
-    size_t freed_at = 0, closed_at = 0;
+    size_t freed_at = 0, closed_at = 0, cleared_at = 0;
     for (size_t i = 0; i < s->count; i++) {
         step_op op = s->steps[i].op;
         const char *name = step_op_name(op);
@@ -200,9 +247,12 @@ static int check_sequence(const step_script *s)
             return tc_err_set(TC_ERR_USAGE,
                               "step %zu (get_error_after): the previous step must call the library "
                               "(handshake, write, read, shutdown*, keyupdate)", i + 1);
-        if (freed_at && needs_session(op))
+        if (freed_at && needs_session(&s->steps[i]))
             return tc_err_set(TC_ERR_USAGE, "step %zu (%s): the TLS object was freed by step %zu",
                               i + 1, name, freed_at);
+        if (cleared_at && needs_session(&s->steps[i]) && !allowed_after_clear(op))
+            return tc_err_set(TC_ERR_USAGE, "step %zu (%s): the TLS object was cleared by step "
+                              "%zu and waits for a resume", i + 1, name, cleared_at);
         if (closed_at && needs_socket(op))
             return tc_err_set(TC_ERR_USAGE, "step %zu (%s): the transport was closed by step %zu",
                               i + 1, name, closed_at);
@@ -210,8 +260,10 @@ static int check_sequence(const step_script *s)
             freed_at = i + 1;
         if (op == OP_CLOSE_TRANSPORT)
             closed_at = i + 1;
+        if (op == OP_CLEAR)
+            cleared_at = i + 1;
         if (op == OP_RESUME)
-            freed_at = closed_at = 0;
+            freed_at = closed_at = cleared_at = 0;
     }
     return TC_OK;
 }

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shim_driver.h" /* shim_option */
+
 #define STEP_DEFAULT_TIMEOUT_MS 5000
 #define STEP_MAX_BYTES (64 * 1024 * 1024)
 
@@ -38,8 +40,11 @@ typedef enum {
     OP_WAIT_PEER,
     OP_PLAINTEXT_WRITE,
     OP_PLAINTEXT_READ,
+    OP_SET_OPTION,
+    OP_CLEAR,
     OP_COUNT
 } step_op;
+
 
 typedef struct {
     step_op op;
@@ -51,6 +56,8 @@ typedef struct {
     int64_t bytes;      /* write: required; read: -1 when absent */
     const char *marker; /* signal_peer, wait_peer (points into the JSON) */
     const char *text;   /* plaintext_write, plaintext_read */
+    shim_option option; /* set_option */
+    bool context_scope; /* set_option: "scope": "context" (else the connection) */
 } shim_step;
 
 typedef struct {
@@ -68,6 +75,8 @@ int step_script_from_json(json_object *root, step_script *out);
 void step_script_free(step_script *s);
 
 const char *step_op_name(step_op op);
+
+const char *step_option_name(shim_option opt);
 
 /* Whether the op makes a library call whose return value get_error_after
  * can query. */

@@ -267,6 +267,52 @@ static int wf_session_save(shim_session *s)
     return wf_ctx_save_session(s->x, wolfSSL_get1_session(s->ssl));
 }
 
+/* ---- options and reuse ------------------------------------------------ */
+
+/* wolfSSL 5.5 has quiet shutdown and post-handshake authentication (a
+ * client call: wolfSSL_allow_post_handshake_auth returns 0 or an error
+ * code), on the object and on the context, but no option that makes an EOF
+ * without close_notify a close. */
+#define WF_OPTIONS ((1u << SHIM_OPT_QUIET_SHUTDOWN) | (1u << SHIM_OPT_POST_HANDSHAKE_AUTH))
+
+static int wf_set_option(void *ctx, shim_session *s, shim_option option, bool context_scope,
+                         shim_call *c)
+{
+    wf_ctx *x = ctx;
+    int ret = 1;
+    if (option == SHIM_OPT_QUIET_SHUTDOWN && context_scope)
+        wolfSSL_CTX_set_quiet_shutdown(x->ctx, 1);
+    else if (option == SHIM_OPT_QUIET_SHUTDOWN)
+        wolfSSL_set_quiet_shutdown(s->ssl, 1);
+    else if (context_scope)
+        ret = wolfSSL_CTX_allow_post_handshake_auth(x->ctx) == 0 ? 1 : 0;
+    else
+        ret = wolfSSL_allow_post_handshake_auth(s->ssl) == 0 ? 1 : 0;
+    c->ret = ret;
+    snprintf(c->outcome, sizeof c->outcome, "%s", ret == 1 ? "ok" : "error:other");
+    return TC_OK;
+}
+
+/* wolfSSL_clear resets the object for another connection (its
+ * SSL_clear); the next connection gets a new fd or new memory buffers. */
+static int wf_clear(shim_session *s, shim_call *c)
+{
+    c->ret = wolfSSL_clear(s->ssl);
+    snprintf(c->outcome, sizeof c->outcome, "%s",
+             c->ret == WOLFSSL_SUCCESS ? "ok" : "error:other");
+    return TC_OK;
+}
+
+static int wf_session_attach(shim_session *s, int fd)
+{
+    if (s->mem) {
+        wf_memio_free(s->mem);
+        free(s->mem);
+        s->mem = NULL;
+    }
+    return attach_transport(s, fd);
+}
+
 static const shim_driver wf_driver = {
     .name = "wolfssl",
     .api = "openssl",
@@ -291,6 +337,11 @@ static const shim_driver wf_driver = {
     .session_reused = wf_session_reused,
     .session_save = wf_session_save,
     .mem_input_pending = wf_mem_input_pending,
+    .set_option = wf_set_option,
+    .options_connection = WF_OPTIONS,
+    .options_context = WF_OPTIONS,
+    .clear = wf_clear,
+    .session_attach = wf_session_attach,
 };
 
 int main(int argc, char **argv)

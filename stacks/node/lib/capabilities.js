@@ -35,6 +35,10 @@ const UNSUPPORTED = {
     + 'event or a callback argument',
   keyupdate: "Node's tls cannot request a TLS 1.3 key update (SSL_key_update is not exposed; "
     + 'renegotiate() is TLS 1.2 renegotiation)',
+  set_option: "Node's tls has none of these options: an EOF without close_notify is always "
+    + "an 'error' (ECONNRESET), a client never offers post-handshake authentication, and there "
+    + 'is no quiet shutdown',
+  clear: "Node's tls cannot reset a TLSSocket for another connection (SSL_clear is not exposed)",
 };
 const SOCKET_MODE = {
   free_without_shutdown: "over a socket, Node cannot free the TLS object and keep the socket "
@@ -100,9 +104,27 @@ function checkNeeds(args, steps, serve) {
   }
 }
 
+/* A Node server has no TLSSocket to call before its handshake: tls.Server
+ * makes it and hands it over only at 'secureConnection'. So a library call
+ * before the first handshake step (a shutdown before the handshake) is not
+ * something a Node server application can do. */
+const LIBRARY_OPS = ['write', 'read', 'shutdown', 'shutdown_quiet', 'shutdown_full', 'keyupdate'];
+
+function checkServerBeforeHandshake(args, steps) {
+  if (args.role !== 'server') return;
+  for (const st of steps) {
+    if (st.op === 'handshake') return;
+    if (LIBRARY_OPS.includes(st.op)) {
+      throw skip(`${where(st)}: a Node server has no TLSSocket before its handshake (tls.Server `
+        + "hands it over at 'secureConnection'), so nothing can be called on it yet", st.index);
+    }
+  }
+}
+
 function check(args, steps, serve) {
   checkRun(args);
   for (const st of steps) checkStep(args, st);
+  checkServerBeforeHandshake(args, steps);
   checkNeeds(args, steps, serve);
 }
 

@@ -225,6 +225,9 @@ class Cell {
       }
       await STEPS[st.op](this, st, deadline, rep);
       if (this.cur && !rep.outcome.startsWith('want_')) await this.cur.flush(deadline);
+      if (this.cur && this.cur.resetSeen()) {
+        rep.extras.transport = 'reset';
+      }
     } catch (err) {
       if (err instanceof StepDeadline) {
         rep.outcome = 'error:timeout';

@@ -21,6 +21,8 @@ const BOOL = 'bool';
 const MARKER = 'marker';
 const TEXT = 'text';
 const UNTIL = 'until';
+const OPTION = ['ignore_unexpected_eof', 'post_handshake_auth', 'quiet_shutdown'];
+const SCOPE = ['connection', 'context'];
 /* op -> [fields besides op and timeout_ms, does the op call the library] */
 const OPS = {
   handshake: [{ nowait: BOOL }, true],
@@ -40,13 +42,17 @@ const OPS = {
   wait_peer: [{ marker: MARKER }, false],
   plaintext_write: [{ text: TEXT }, false],
   plaintext_read: [{ text: TEXT }, false],
+  set_option: [{ option: OPTION, scope: SCOPE }, false],
+  clear: [{}, false],
 };
 const REQUIRED = {
   write: ['bytes'], signal_peer: ['marker'], wait_peer: ['marker'],
-  plaintext_write: ['text'], plaintext_read: ['text'],
+  plaintext_write: ['text'], plaintext_read: ['text'], set_option: ['option'],
 };
 const NEEDS_SESSION = ['get_shutdown', 'get_error_after', 'session_resumable',
-  'free_without_shutdown'];
+  'free_without_shutdown', 'clear'];
+/* After `clear` the object waits for a resume: only queries without IO. */
+const AFTER_CLEAR = ['get_shutdown', 'session_resumable'];
 const NEEDS_SOCKET = ['plaintext_write', 'plaintext_read'];
 
 function bad(message) {
@@ -66,6 +72,12 @@ function where(st) {
 function value(w, field, kind, v) {
   if (kind === BOOL) {
     if (typeof v !== 'boolean') throw bad(`${w}: field '${field}': expected true or false`);
+    return v;
+  }
+  if (Array.isArray(kind) && typeof kind[0] === 'string') {
+    if (typeof v !== 'string' || !kind.includes(v)) {
+      throw bad(`${w}: field '${field}': expected ${kind.join(' or ')}, got "${v}"`);
+    }
     return v;
   }
   if (Array.isArray(kind)) {
@@ -121,7 +133,8 @@ function step(obj, index) {
   }
   const st = {
     index, op, timeoutMs: DEFAULT_TIMEOUT_MS, nowait: false, bytes: -1, untilClose: false,
-    untilBlocked: false, requestPeer: false, marker: null, text: null,
+    untilBlocked: false, requestPeer: false, marker: null, text: null, option: null,
+    scope: 'connection',
   };
   const fields = OPS[op][0];
   for (const [key, v] of Object.entries(obj)) {
@@ -143,8 +156,9 @@ function step(obj, index) {
   return st;
 }
 
-function needsSession(op) {
-  return callsLibrary(op) || NEEDS_SESSION.includes(op);
+function needsSession(st) {
+  return callsLibrary(st.op) || NEEDS_SESSION.includes(st.op)
+    || (st.op === 'set_option' && st.scope === 'connection');
 }
 
 /* What a step needs must still exist; a `resume` brings a fresh TLS object
@@ -152,22 +166,29 @@ function needsSession(op) {
 function checkSequence(steps) {
   let freedAt = 0;
   let closedAt = 0;
+  let clearedAt = 0;
   steps.forEach((st, i) => {
     if (st.op === 'get_error_after' && (i === 0 || !callsLibrary(steps[i - 1].op))) {
       throw bad(`step ${st.index} (get_error_after): the previous step must call the `
         + 'library (handshake, write, read, shutdown*, keyupdate)');
     }
-    if (freedAt && needsSession(st.op)) {
+    if (freedAt && needsSession(st)) {
       throw bad(`${where(st)}: the TLS object was freed by step ${freedAt}`);
+    }
+    if (clearedAt && needsSession(st) && !AFTER_CLEAR.includes(st.op)) {
+      throw bad(`${where(st)}: the TLS object was cleared by step ${clearedAt} and waits `
+        + 'for a resume');
     }
     if (closedAt && NEEDS_SOCKET.includes(st.op)) {
       throw bad(`${where(st)}: the transport was closed by step ${closedAt}`);
     }
     if (st.op === 'free_without_shutdown') freedAt = st.index;
     else if (st.op === 'close_transport') closedAt = st.index;
+    else if (st.op === 'clear') clearedAt = st.index;
     else if (st.op === 'resume') {
       freedAt = 0;
       closedAt = 0;
+      clearedAt = 0;
     }
   });
 }

@@ -33,11 +33,11 @@ function stream(cell, rep) {
 
 /* The runner saw the socket reset where Node reported a plain end of the
  * stream (tcpstate.js probeEnd: libuv's POLLHUP short-circuit). The
- * protocol lets a reset the runner met override the library's result,
- * which stays in `native`. */
-function resetOverride(rep) {
-  rep.extras.reset_seen = 'kernel';
-  return 'error:reset';
+ * outcome stays what Node said (docs/shim-protocol.md §3); the line says
+ * what the runner saw in `transport` (cell.js adds it to every later line
+ * of the connection too). */
+function noteReset(rep) {
+  rep.extras.transport = 'reset';
 }
 
 /* ---- handshake ------------------------------------------------------------ */
@@ -89,7 +89,7 @@ function nonData(conn, rep) {
   }
   if (conn.endEmitted) {
     rep.native = native(null, null, 'end');
-    if (conn.resetSeen()) return resetOverride(rep);
+    if (conn.resetSeen()) noteReset(rep);
     conn.closureReported = true;
     return 'closed';
   }
@@ -227,8 +227,8 @@ async function closeCall(cell, st, deadline, rep) {
   rep.native = native(null, err, err ? 'callback' : 'finish');
   conn.endReported = true;
   if (err) rep.outcome = classify('shutdown', err, conn.tls);
-  else if (conn.resetAtEnd) rep.outcome = resetOverride(rep);
   else rep.outcome = conn.peerClosedAtEnd ? 'complete' : 'sent';
+  if (!err && conn.resetAtEnd) noteReset(rep);
 }
 
 /* A shutdown after end() completed: Node has no second close call. The
@@ -246,12 +246,9 @@ async function waitPeerClose(cell, st, deadline, rep) {
     rep.outcome = classify('shutdown', err, conn.tls);
   } else if (conn.endEmitted) {
     rep.native = native(null, null, 'end');
-    if (conn.resetSeen()) {
-      rep.outcome = resetOverride(rep);
-    } else {
-      conn.closureReported = true;
-      rep.outcome = 'complete';
-    }
+    if (conn.resetSeen()) noteReset(rep);
+    conn.closureReported = true;
+    rep.outcome = 'complete';
   } else if (conn.gone()) {
     const err = conn.tls ? conn.tls.errored : null;
     rep.native = native(null, err, 'close');

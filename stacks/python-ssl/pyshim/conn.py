@@ -50,6 +50,7 @@ class Conn:
         self.session = None             # the newest session seen (client)
         self.shut_down = False
         self.peer_closed = False        # a read reported the peer's close
+        self.session_offered = None     # client: the session wrap() offered
 
     # ---- setup -----------------------------------------------------------
 
@@ -66,6 +67,13 @@ class Conn:
                                    suppress_ragged_eofs=suppress_ragged, **kwargs)
         if self.io == "nonblocking":
             self.tls.setblocking(False)
+
+    def rewrap(self, ctx: ssl.SSLContext, server: bool, session, suppress_ragged: bool) -> None:
+        """A new TLS object from the context for this connection, before the
+        old one made any call (its duplicate descriptor is closed first)."""
+        self._release_dup()
+        self.tls = None
+        self.wrap(ctx, server, session, suppress_ragged)
 
     # ---- one library call and the mode's loop ------------------------------
 

@@ -13,7 +13,9 @@ Never: gives the library more than it asked for, waits past a deadline.
 
 A MemoryBIO has no size limit, so the library never reports want_write in
 this mode; the pump's own buffer is the only thing that waits for the
-socket. Failures: Reset (the peer reset), StepDeadline.
+socket. A reset is what an application makes of it, not a failure: input
+ends (EOF after what arrived before), output is dropped, `sock_reset` says
+so (the step line's "transport": "reset"). Failures: StepDeadline.
 """
 from __future__ import annotations
 
@@ -48,19 +50,20 @@ class MemoryPump:
     def pending_input(self) -> int:
         return self.incoming.pending
 
-    def _reset(self, exc: Reset) -> Reset:
-        self.sock_reset = True
-        return exc
+    def _reset(self) -> None:
+        self.sock_reset = self.sock_eof = True
+        self.outbuf.clear()
 
     def pump_out(self) -> None:
         self.outbuf += self.outgoing.read()
-        if self.sock is None:
+        if self.sock is None or self.sock_reset:
             self.outbuf.clear()
         while self.outbuf:
             try:
                 n = send_now(self.sock, bytes(self.outbuf[:SEND_CHUNK]))
-            except Reset as exc:
-                raise self._reset(exc) from None
+            except Reset:
+                self._reset()
+                return
             if n == 0:
                 return
             del self.outbuf[:n]
@@ -70,8 +73,9 @@ class MemoryPump:
             return
         try:
             data = recv_now(self.sock, IN_CAP - len(self.inbuf))
-        except Reset as exc:
-            raise self._reset(exc) from None
+        except Reset:
+            self._reset()
+            return
         if data == b"":
             self.sock_eof = True
         elif data:
@@ -114,8 +118,6 @@ class MemoryPump:
         if self.pending_input() > 0:
             return False
         while True:
-            if self.sock_reset:
-                raise Reset("the connection was reset")
             if self.give_piece():
                 return True
             if self.eof_given:

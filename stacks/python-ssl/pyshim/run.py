@@ -18,6 +18,7 @@ from pyshim.conn import Conn
 from pyshim.protocol import EXIT_FAILURE, EXIT_SKIP, EXIT_TIMEOUT, EXIT_USAGE, Report, \
     ShimExit, StepDeadline, emit, emit_end, left, now
 from pyshim.rawsock import Markers, Reset
+from pyshim.script import calls_library
 
 # The suites the mock peer knows (docs/peer.md): IANA name -> OpenSSL name.
 TLS12_SUITES = {
@@ -36,6 +37,22 @@ UNSUPPORTED = {
     "session_resumable": "Python's ssl cannot tell whether a session is resumable "
                          "(SSLSession has no SSL_SESSION_is_resumable); only a resumption "
                          "attempt tells",
+    "clear": "Python's ssl cannot reset an SSL object for another connection (SSL_clear is "
+             "not exposed; an SSLSocket or SSLObject serves one connection)",
+}
+# set_option: what Python's ssl can switch on, per scope. Options live on the
+# SSLContext, which every SSL object copies when it is made: the context
+# scope sets them for later connections; the connection scope is the same
+# setting made before the connection's SSL object does anything (the shim
+# makes a new one from the context, as an application configures its
+# context before wrapping).
+OPTIONS = {
+    "ignore_unexpected_eof": ("context", "connection"),
+    "post_handshake_auth": ("context", "connection"),
+}
+OPTION_UNSUPPORTED = {
+    "quiet_shutdown": "Python's ssl has no quiet shutdown (SSL_set_quiet_shutdown is not "
+                      "exposed)",
 }
 
 
@@ -49,6 +66,28 @@ def _check_run(args: Args) -> None:
     if args.cipher and args.cipher not in (
             TLS13_SUITES if args.tls == "1.3" else (*TLS12_SUITES, *TLS12_SUITES.values())):
         raise _skip(f"--cipher {args.cipher}: not a TLS {args.tls} suite this shim knows")
+
+
+def _check_option(st, fresh: bool) -> None:
+    """A connection-scope option is set before its connection's SSL object
+    made any call (fresh), or it cannot be set at all."""
+    if st.option in OPTION_UNSUPPORTED:
+        raise _skip(f"{st.where}: {OPTION_UNSUPPORTED[st.option]}", st.index)
+    if st.scope == "connection" and not fresh:
+        raise _skip(f"{st.where}: Python's ssl sets {st.option} on the SSLContext, which an "
+                    "SSL object copies when it is made: not on a connection that is already "
+                    "in use", st.index)
+
+
+def _check_options(steps) -> None:
+    fresh = True
+    for st in steps:
+        if st.op == "set_option":
+            _check_option(st, fresh)
+        elif st.op == "resume":
+            fresh = True
+        elif calls_library(st.op):
+            fresh = False
 
 
 def _check_step(args: Args, st) -> None:
@@ -85,6 +124,7 @@ def check_capabilities(args: Args, steps) -> None:
     _check_run(args)
     for st in steps:
         _check_step(args, st)
+    _check_options(steps)
     _check_needs(args, steps)
 
 
@@ -148,9 +188,25 @@ class Run:
         conn = Conn(self._next_socket(deadline), self.args.io)
         self.conns.append(conn)
         self.cur = conn
-        conn.wrap(self.ctx, self.args.server, None if self.args.server else session,
+        conn.session_offered = None if self.args.server else session
+        conn.wrap(self.ctx, self.args.server, conn.session_offered,
                   self.args.suppress_ragged_eofs)
         return conn
+
+    def set_option(self, option: str, scope: str) -> None:
+        """On the context; for the connection scope, the current connection's
+        SSL object (which has made no call yet: checked before any IO) is made
+        again from it, and the context gets its old value back."""
+        before = (self.ctx.options, self.ctx.post_handshake_auth)
+        if option == "ignore_unexpected_eof":
+            self.ctx.options |= ssl.OP_IGNORE_UNEXPECTED_EOF
+        else:
+            self.ctx.post_handshake_auth = True
+        if scope == "context":
+            return
+        self.cur.rewrap(self.ctx, self.args.server, self.cur.session_offered,
+                        self.args.suppress_ragged_eofs)
+        self.ctx.options, self.ctx.post_handshake_auth = before
 
     def _setup(self) -> None:
         try:
@@ -175,6 +231,9 @@ class Run:
             rep.outcome = "error:reset"
         except ShimExit as exc:
             raise ShimExit(exc.code, f"{st.where}: {exc.message}", st.index) from None
+        pump = self.cur.pump if self.cur is not None else None
+        if pump is not None and pump.sock_reset:
+            rep.extras["transport"] = "reset"
         rep.ms = (now() - start) * 1000.0
         emit(rep.line())
 

@@ -19,6 +19,8 @@ DEFAULT_TIMEOUT_MS = 5000
 MARKER_MAX = 63
 
 BOOL, MARKER, TEXT, UNTIL = "bool", "marker", "text", "until"
+OPTION = ("ignore_unexpected_eof", "post_handshake_auth", "quiet_shutdown")
+SCOPE = ("connection", "context")
 # op -> (fields besides op and timeout_ms, does the op call the library)
 OPS = {
     "handshake": ({"nowait": BOOL}, True),
@@ -38,11 +40,15 @@ OPS = {
     "wait_peer": ({"marker": MARKER}, False),
     "plaintext_write": ({"text": TEXT}, False),
     "plaintext_read": ({"text": TEXT}, False),
+    "set_option": ({"option": OPTION, "scope": SCOPE}, False),
+    "clear": ({}, False),
 }
 REQUIRED = {"write": ("bytes",), "signal_peer": ("marker",), "wait_peer": ("marker",),
-            "plaintext_write": ("text",), "plaintext_read": ("text",)}
+            "plaintext_write": ("text",), "plaintext_read": ("text",),
+            "set_option": ("option",)}
 NEEDS_SESSION = ("get_shutdown", "get_error_after", "session_resumable",
-                 "free_without_shutdown")
+                 "free_without_shutdown", "clear")
+AFTER_CLEAR = ("get_shutdown", "session_resumable")
 NEEDS_SOCKET = ("plaintext_write", "plaintext_read")
 
 
@@ -58,6 +64,8 @@ class Step:
     request_peer: bool = False
     marker: str | None = None
     text: str | None = None
+    option: str | None = None
+    scope: str = "connection"
 
     @property
     def where(self) -> str:
@@ -79,7 +87,7 @@ def _value(where: str, field: str, kind, value):
         if not isinstance(value, bool):
             raise _bad(f"{where}: field '{field}': expected true or false")
         return value
-    if isinstance(kind, tuple):
+    if isinstance(kind, tuple) and isinstance(kind[0], int):
         if isinstance(value, bool) or not isinstance(value, int):
             raise _bad(f"{where}: field '{field}': expected an integer")
         if not kind[0] <= value <= kind[1]:
@@ -93,6 +101,8 @@ def _value(where: str, field: str, kind, value):
         raise _bad(f"{where}: field 'marker': required, 1-{MARKER_MAX} bytes, no newline")
     if kind == TEXT and not value:
         raise _bad(f"{where}: field 'text': a non-empty string is required")
+    if isinstance(kind, tuple) and value not in kind:
+        raise _bad(f"{where}: field '{field}': expected {' or '.join(kind)}, got \"{value}\"")
     return value
 
 
@@ -138,28 +148,34 @@ def _step(obj: object, index: int) -> Step:
     return st
 
 
-def _needs_session(op: str) -> bool:
-    return calls_library(op) or op in NEEDS_SESSION
+def _needs_session(st: Step) -> bool:
+    return (calls_library(st.op) or st.op in NEEDS_SESSION
+            or (st.op == "set_option" and st.scope == "connection"))
 
 
 def _check_sequence(steps: list[Step]) -> None:
     """What a step needs must still exist; a `resume` brings a fresh TLS
     object and socket."""
-    freed_at = closed_at = 0
+    freed_at = closed_at = cleared_at = 0
     for i, st in enumerate(steps):
         if st.op == "get_error_after" and (i == 0 or not calls_library(steps[i - 1].op)):
             raise _bad(f"step {st.index} (get_error_after): the previous step must call the "
                        "library (handshake, write, read, shutdown*, keyupdate)")
-        if freed_at and _needs_session(st.op):
+        if freed_at and _needs_session(st):
             raise _bad(f"{st.where}: the TLS object was freed by step {freed_at}")
+        if cleared_at and _needs_session(st) and st.op not in AFTER_CLEAR:
+            raise _bad(f"{st.where}: the TLS object was cleared by step {cleared_at} and "
+                       "waits for a resume")
         if closed_at and st.op in NEEDS_SOCKET:
             raise _bad(f"{st.where}: the transport was closed by step {closed_at}")
         if st.op == "free_without_shutdown":
             freed_at = st.index
         elif st.op == "close_transport":
             closed_at = st.index
+        elif st.op == "clear":
+            cleared_at = st.index
         elif st.op == "resume":
-            freed_at = closed_at = 0
+            freed_at = closed_at = cleared_at = 0
 
 
 def load(path: str) -> list[Step]:

@@ -3,8 +3,9 @@
 Needs: a Run (run.py) with the current connection, the step and its
 deadline, the Report to fill.
 Gives: `STEPS[op](run, step, deadline, report)`; the outcome, bytes and
-extras land in the report. A deadline raises StepDeadline, a reset the
-memory pump met raises Reset (run.py turns both into the outcome).
+extras land in the report. A deadline raises StepDeadline, a reset on the
+bare socket raises Reset (run.py turns both into the outcome); a reset the
+memory pump met is no exception (the library sees EOF, memio.py).
 Never: decides whether an op is supported (run.py did, before any IO).
 
 Python's calls: handshake -> do_handshake(); read -> read(n) (SSLSocket or
@@ -167,6 +168,12 @@ def step_plaintext_read(run, st, deadline, rep):
     rep.outcome = "eof" if eof else "match" if got == want else "mismatch"
 
 
+def step_set_option(run, st, deadline, rep):
+    run.set_option(st.option, st.scope)
+    rep.calls = 1
+    rep.outcome = "ok"
+
+
 STEPS = {
     "handshake": step_handshake,
     "write": step_write,
@@ -181,4 +188,5 @@ STEPS = {
     "wait_peer": step_wait_peer,
     "plaintext_write": step_plaintext_write,
     "plaintext_read": step_plaintext_read,
+    "set_option": step_set_option,
 }

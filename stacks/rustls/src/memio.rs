@@ -57,13 +57,23 @@ impl Conn {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if transport::is_reset(&e) => {
-                    self.mem.sock_reset = true;
-                    return Err(Fail::Reset);
+                    self.mem_reset();
+                    return Ok(());
                 }
                 Err(e) => return Err(Fail::Sys(format!("send: {}", e))),
             }
         }
         Ok(())
+    }
+
+    /// A reset is what the socket says, not what the library says: as an
+    /// application does, the runner ends the input (the library gets EOF
+    /// after what arrived before) and drops the output; the library's own
+    /// result stays the outcome, the step line says "transport": "reset".
+    fn mem_reset(&mut self) {
+        self.mem.sock_reset = true;
+        self.mem.sock_eof = true;
+        self.mem.out.clear();
     }
 
     const MEM_OUT_CAP: usize = 32 * 1024;
@@ -82,7 +92,7 @@ impl Conn {
     pub fn mem_pump_out(&mut self) -> Result<(), Fail> {
         loop {
             self.mem_take();
-            if self.sock.is_none() {
+            if self.sock.is_none() || self.mem.sock_reset {
                 self.mem.out.clear();
                 self.lib.output.clear();
             }
@@ -110,10 +120,7 @@ impl Conn {
             Ok(0) => self.mem.sock_eof = true,
             Ok(n) => self.mem.in_buf.extend_from_slice(&buf[..n]),
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
-            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
-                self.mem.sock_reset = true;
-                return Err(Fail::Reset);
-            }
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => self.mem_reset(),
             Err(e) => return Err(Fail::Sys(format!("recv: {}", e))),
         }
         Ok(())
@@ -177,9 +184,6 @@ impl Conn {
             return Ok(false);
         }
         loop {
-            if self.mem.sock_reset {
-                return Err(Fail::Reset);
-            }
             if self.mem_give_piece() {
                 return Ok(true);
             }
@@ -199,7 +203,7 @@ impl Conn {
             return Ok(true);
         }
         let fd = match fd {
-            Some(fd) if !self.mem.out.is_empty() => fd,
+            Some(fd) if !self.mem.out.is_empty() && !self.mem.sock_reset => fd,
             _ => return Ok(false),
         };
         transport::wait_fd(fd, libc::POLLOUT, deadline)?;

@@ -97,6 +97,8 @@ pub struct Report {
     pub got: Option<Vec<u8>>,
     pub drained: Option<usize>,
     pub read_past: Vec<String>,
+    /// Memory mode: "reset" once the runner met a reset on the socket.
+    pub transport: Option<&'static str>,
 }
 
 impl Report {
@@ -139,6 +141,9 @@ impl Report {
         }
         if let Some(d) = self.drained {
             o.push("drained", n(d as i64));
+        }
+        if let Some(t) = self.transport {
+            o.push("transport", s(t));
         }
         if !self.read_past.is_empty() {
             o.push("read_past", Json::Arr(self.read_past.iter().map(|r| s(r)).collect()));

@@ -33,6 +33,11 @@ fn unsupported(op: Op, args: &Args) -> Option<&'static str> {
                                requested one)"),
         Op::SessionResumable if args.server => Some("a rustls server keeps no per-connection \
                                                      session state to ask"),
+        Op::SetOption => Some("rustls has none of these options: an EOF without close_notify is \
+                               always an error, a client never offers post-handshake \
+                               authentication, and there is no quiet shutdown"),
+        Op::Clear => Some("a rustls connection serves one connection: it cannot be reset for \
+                           another"),
         _ => None,
     }
 }
@@ -189,8 +194,9 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Turns the loop's result into the report. A timeout or a reset the
-    /// runner met overrides the last call's outcome; a completed step in
+    /// Turns the loop's result into the report. A timeout the runner met
+    /// overrides the last call's outcome, a reset it met (memory mode) does
+    /// not: the library got EOF and said what it said; a completed step in
     /// memory mode is only over once its bytes are on the socket.
     fn finish_lib_step(&mut self, st: &Step, deadline: Instant, trace: Trace, mut rc: Result<(), Fail>,
                        rep: &mut Report) -> Result<(), Exit> {
@@ -475,7 +481,8 @@ impl<'a> Run<'a> {
             }
             Op::PlaintextWrite => self.step_plaintext_write(st, deadline, rep),
             Op::PlaintextRead => self.step_plaintext_read(st, deadline, rep),
-            Op::ShutdownQuiet | Op::ShutdownFull | Op::GetErrorAfter | Op::KeyUpdate => {
+            Op::ShutdownQuiet | Op::ShutdownFull | Op::GetErrorAfter | Op::KeyUpdate
+            | Op::SetOption | Op::Clear => {
                 Err(Exit::skip(st.index, "not supported"))
             }
         }
@@ -488,6 +495,10 @@ impl<'a> Run<'a> {
                 .min(self.run_deadline);
             let t0 = Instant::now();
             let rc = self.step(st, deadline, &mut rep);
+            if self.conns.last().map_or(false, |c| c.mem.sock_reset) {
+                // what the runner saw; the outcome is what rustls said
+                rep.transport = Some("reset");
+            }
             rep.ms = t0.elapsed().as_secs_f64() * 1000.0;
             match rc {
                 Ok(()) => self.out.step(&rep),

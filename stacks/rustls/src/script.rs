@@ -31,6 +31,8 @@ pub enum Op {
     WaitPeer,
     PlaintextWrite,
     PlaintextRead,
+    SetOption,
+    Clear,
 }
 
 /// Each op: its name, its fields besides op and timeout_ms, and whether it
@@ -53,7 +55,12 @@ const OPS: &[(Op, &str, &[&str], bool)] = &[
     (Op::WaitPeer, "wait_peer", &["marker"], false),
     (Op::PlaintextWrite, "plaintext_write", &["text"], false),
     (Op::PlaintextRead, "plaintext_read", &["text"], false),
+    (Op::SetOption, "set_option", &["option", "scope"], false),
+    (Op::Clear, "clear", &[], false),
 ];
+
+const OPTIONS: &[&str] = &["ignore_unexpected_eof", "post_handshake_auth", "quiet_shutdown"];
+const SCOPES: &[&str] = &["connection", "context"];
 
 impl Op {
     pub fn name(self) -> &'static str {
@@ -65,10 +72,14 @@ impl Op {
     fn fields(self) -> &'static [&'static str] {
         OPS.iter().find(|e| e.0 == self).map(|e| e.2).unwrap_or(&[])
     }
-    fn needs_session(self) -> bool {
-        self.calls_library()
-            || matches!(self, Op::GetShutdown | Op::GetErrorAfter | Op::SessionResumable
-                              | Op::FreeWithoutShutdown)
+}
+
+impl Step {
+    fn needs_session(&self) -> bool {
+        self.op.calls_library()
+            || matches!(self.op, Op::GetShutdown | Op::GetErrorAfter | Op::SessionResumable
+                                 | Op::FreeWithoutShutdown | Op::Clear)
+            || (self.op == Op::SetOption && self.scope == "connection")
     }
 }
 
@@ -84,6 +95,8 @@ pub struct Step {
     pub request_peer: bool,
     pub marker: String,
     pub text: String,
+    pub option: String,
+    pub scope: String,
 }
 
 impl Step {
@@ -131,6 +144,19 @@ fn set_field(st: &mut Step, w: &str, f: &str, v: &Json) -> Result<(), String> {
         }
         "marker" => st.marker = str_field(v, w, f)?.to_string(),
         "text" => st.text = str_field(v, w, f)?.to_string(),
+        "option" | "scope" => {
+            let value = str_field(v, w, f)?;
+            let allowed = if f == "option" { OPTIONS } else { SCOPES };
+            if !allowed.contains(&value) {
+                return Err(format!("{}: field '{}': expected {}, got \"{}\"", w, f,
+                                   allowed.join(" or "), value));
+            }
+            if f == "option" {
+                st.option = value.to_string();
+            } else {
+                st.scope = value.to_string();
+            }
+        }
         _ => return Err(format!("{}: unknown field '{}'", w, f)),
     }
     Ok(())
@@ -161,6 +187,7 @@ fn check_combinations(st: &Step, has: &dyn Fn(&str) -> bool) -> Result<(), Strin
         Op::PlaintextWrite | Op::PlaintextRead if st.text.is_empty() => {
             Err(format!("{}: field 'text': a non-empty string is required", w))
         }
+        Op::SetOption if st.option.is_empty() => Err(format!("{}: field 'option' is required", w)),
         _ => Ok(()),
     }
 }
@@ -183,7 +210,8 @@ fn decode_step(v: &Json, index: usize) -> Result<Step, String> {
     let mut st = Step {
         index, op, timeout_ms: DEFAULT_TIMEOUT_MS, nowait: false, bytes: None,
         until_close: false, until_blocked: false, request_peer: false,
-        marker: String::new(), text: String::new(),
+        marker: String::new(), text: String::new(), option: String::new(),
+        scope: "connection".to_string(),
     };
     let w = st.where_();
     for (f, value) in fields {
@@ -202,14 +230,19 @@ fn decode_step(v: &Json, index: usize) -> Result<Step, String> {
 /// Rules that span steps: what a step needs must still exist. A `resume`
 /// brings a fresh TLS object and socket.
 fn check_sequence(steps: &[Step]) -> Result<(), String> {
-    let (mut freed_at, mut closed_at) = (0, 0);
+    let (mut freed_at, mut closed_at, mut cleared_at) = (0, 0, 0);
     for (i, st) in steps.iter().enumerate() {
         if st.op == Op::GetErrorAfter && (i == 0 || !steps[i - 1].op.calls_library()) {
             return Err(format!("step {} (get_error_after): the previous step must call the \
                                 library (handshake, write, read, shutdown*, keyupdate)", st.index));
         }
-        if freed_at > 0 && st.op.needs_session() {
+        if freed_at > 0 && st.needs_session() {
             return Err(format!("{}: the TLS object was freed by step {}", st.where_(), freed_at));
+        }
+        if cleared_at > 0 && st.needs_session()
+            && !matches!(st.op, Op::GetShutdown | Op::SessionResumable) {
+            return Err(format!("{}: the TLS object was cleared by step {} and waits for a resume",
+                               st.where_(), cleared_at));
         }
         if closed_at > 0 && matches!(st.op, Op::PlaintextWrite | Op::PlaintextRead) {
             return Err(format!("{}: the transport was closed by step {}", st.where_(), closed_at));
@@ -217,9 +250,11 @@ fn check_sequence(steps: &[Step]) -> Result<(), String> {
         match st.op {
             Op::FreeWithoutShutdown => freed_at = st.index,
             Op::CloseTransport => closed_at = st.index,
+            Op::Clear => cleared_at = st.index,
             Op::Resume => {
                 freed_at = 0;
                 closed_at = 0;
+                cleared_at = 0;
             }
             _ => {}
         }

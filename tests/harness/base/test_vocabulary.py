@@ -18,8 +18,9 @@ from harness.spec.stack import load_stack, stack_files
 from support.build import BIN, CERT, KEY, ROOT
 USAGE = 2
 # A value for each required field, so a step is well formed.
-FILLERS = {"bytes": 1, "marker": "m", "text": "x"}
-ACTION_FILLERS = {"bytes": 1, "alert": "close_notify", "hex": "00", "text": "x", "marker": "m"}
+FILLERS = {"bytes": 1, "marker": "m", "text": "x", "option": "quiet_shutdown"}
+ACTION_FILLERS = {"bytes": 1, "alert": "close_notify", "hex": "00", "text": "x", "marker": "m",
+                  "msg": "new_session_ticket"}
 
 
 def _stacks():

@@ -149,6 +149,10 @@ def test_reset_is_a_reset(cell, role, tls, io):
     sut = [{"op": "handshake"}, {"op": "signal_peer", "marker": "go"}, {"op": "read"}]
     peer = {"actions": [{"do": "wait_marker", "marker": "go"}, {"do": "rst"}]}
     c = cell(role, tls, io, sut, peer)
+    if io == "memory":  # the runner meets the reset and gives rustls EOF
+        c.assert_ran(["ok", "ok", "truncated"])
+        assert c.step(3)["transport"] == "reset", c.describe()
+        return
     c.assert_ran(["ok", "ok", "error:reset"])
 
 
