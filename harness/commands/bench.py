@@ -77,10 +77,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     bench.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                        help="ctest -j for the matrix (default: the number of cores)")
     bench.add_argument("--no-matrix", action="store_true", help="skip part (c)")
-    bench.add_argument("--stacks", default=",".join(DEFAULT_STACKS), metavar="NAMES",
+    bench.add_argument("--stacks", default=None, metavar="NAMES",
                        help="part (d): the stacks whose whole matrix is run and measured, "
-                            "comma-separated, or 'all' (default: the default stacks); "
-                            "'none' skips it")
+                            "comma-separated, or 'all' (default: the default stacks; with "
+                            "--quick none); 'none' skips it")
     bench.add_argument("--check-targets", action="store_true",
                        help="exit 1 when a target is missed")
     bench.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
@@ -373,6 +373,8 @@ def summary_lines(doc: dict, path: Path) -> list[str]:
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     reps = args.reps or (QUICK_REPS if args.quick else FULL_REPS)
+    if args.stacks is None:
+        args.stacks = "none" if args.quick else ",".join(DEFAULT_STACKS)
     if reps < 1 or args.jobs < 1:
         raise UsageError("--reps and -j must be at least 1")
     env = runner.Environment(ROOT, args.build_dir.resolve())
