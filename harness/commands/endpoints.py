@@ -107,7 +107,8 @@ def _document(argv, started, t0, outcomes, scenarios) -> dict:
     tool = results.tool_entry(ROOT, started, (time.monotonic() - t0) * 1000, argv, interrupted)
     stacks = {o.endpoint.name: {"title": o.endpoint.title, "api": "native", "model": "none",
                                 "file": o.endpoint.file, "library": o.version or None,
-                                "available": o.available, "hint": o.hint} for o in outcomes}
+                                "available": o.available, "hint": o.hint,
+                                "endpoint": o.endpoint.role} for o in outcomes}
     used = {c["case"] for c in cells}
     cases = {s.id: {"title": s.title, "cites": [], "refs": s.refs, "why": s.why, "file": s.file,
                     "rules": s.rules, "question": s.question, "framing": s.framing,

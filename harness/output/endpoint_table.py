@@ -48,6 +48,14 @@ def _scenario_key(cell: dict) -> str:
     return f"{cell['case']} (TLS {cell['tls']})"
 
 
+def _by_scenario(cells: list[dict]) -> str:
+    """'client-x-fin (TLS 1.2, 1.3), ...': one entry per scenario."""
+    versions: dict[str, list[str]] = {}
+    for c in cells:
+        versions.setdefault(c["case"], []).append(str(c["tls"]))
+    return ", ".join(f"{case} (TLS {', '.join(sorted(set(v)))})" for case, v in versions.items())
+
+
 def _question(cell: dict, scenarios: dict) -> str:
     return (scenarios.get(cell["case"]) or {}).get("question", "")
 
@@ -88,27 +96,26 @@ def _truncation(cells: list[dict], scenarios: dict, role: str) -> dict:
         mine = [c for c in cells if _question(c, scenarios) == "truncation"
                 and (scenarios.get(c["case"]) or {}).get("framing") == framing
                 and _rule_checks(c, TRUNCATION_RULES)]
-        missed = [_scenario_key(c) for c in mine
-                  if not all(k["ok"] for k in _rule_checks(c, TRUNCATION_RULES))]
+        missed = [c for c in mine if not all(k["ok"] for k in _rule_checks(c, TRUNCATION_RULES))]
         n = len(mine) - len(missed)
         text = _count(n, len(mine), "yes", "no")
         if not mine:
             text = "not observable (no backend or log pattern)" if role == "server" else \
                 "not observed"
         elif missed:
-            text += "; takes as complete: " + ", ".join(missed)
-        out[framing] = {**_answer(text, n, len(mine)), "missed": missed}
+            text += "; takes as complete: " + _by_scenario(missed)
+        out[framing] = {**_answer(text, n, len(mine)), "missed": [_scenario_key(c) for c in missed]}
     return out
 
 
 def _complete_responses(cells: list[dict]) -> dict:
     rule = ("http-framed-response-complete-after-incomplete-close",)
     mine = [c for c in cells if _rule_checks(c, rule)]
-    refused = [_scenario_key(c) for c in mine if not all(k["ok"] for k in _rule_checks(c, rule))]
+    refused = [c for c in mine if not all(k["ok"] for k in _rule_checks(c, rule))]
     n = len(mine) - len(refused)
     text = _count(n, len(mine), "yes", "no")
     if refused:
-        text += "; rejects: " + ", ".join(refused)
+        text += "; rejects: " + _by_scenario(refused)
     return _answer(text, n, len(mine))
 
 
