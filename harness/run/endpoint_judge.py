@@ -127,7 +127,8 @@ def answers_close_notify(events: list[dict]) -> bool | None:
     whether the endpoint sent its own."""
     own_before = False
     for i, e in enumerate(events):
-        if e.get("ev") == "record" and e.get("type") == "alert" and e.get("alert") == "close_notify":
+        if e.get("ev") == "record" and e.get("type") == "alert" \
+                and e.get("alert") == "close_notify":
             if e.get("dir") == "recv":
                 own_before = True
             elif e.get("dir") == "sent":
@@ -216,7 +217,8 @@ def _client_record(want: str, obs: dict) -> dict | None:
         return C.record("rfc", None, "the client reports the response incomplete", "rejected",
                         obs["report"], not accepted)
     if want == "accept":
-        ok = accepted and kind in (None, "whole")
+        # "extra" holds the whole body too: what came after it is exact-body's business.
+        ok = accepted and kind in (None, "whole", "extra")
         return C.record("rfc", None, "the client takes the whole response", "accepted with "
                         "the whole body", obs["report"], ok)
     if accepted and kind is None:

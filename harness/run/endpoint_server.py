@@ -30,7 +30,6 @@ import os
 import re
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 from harness.run.endpoint_io import Children, Pipes, Proc
@@ -203,10 +202,6 @@ def start(endpoint: Endpoint, env: Environment, children: Children, pipes: Pipes
     return running
 
 
-def server_output(pipes: Pipes) -> str:
-    return pipes.text("server:out")
-
-
 def stop(running: Running, children: Children, pipes: Pipes, deadline: float) -> list[dict]:
     """Stops the server, then the backend; returns the backend's events."""
     children.stop(running.proc, deadline)
@@ -227,11 +222,3 @@ def stop(running: Running, children: Children, pipes: Pipes, deadline: float) ->
         if isinstance(event, dict) and event.get("ev") == "request":
             events.append(event)
     return events
-
-
-def backend_errors(pipes: Pipes) -> str:
-    return pipes.text("backend:err")
-
-
-def time_left(deadline: float) -> float:
-    return max(0.0, deadline - time.monotonic())

@@ -176,7 +176,8 @@ def load_endpoint(path: Path, root: Path | None = None) -> Endpoint:
     probs.raise_if_any()
     tls = tuple(v for v in V.TLS_VERSIONS if v in data.get("tls", V.TLS_VERSIONS))
     return Endpoint(name=name, title=data["title"].strip(), role=role,
-                    packages=list(data.get("packages", [])), programs=list(data.get("programs", [])),
+                    packages=list(data.get("packages", [])),
+                    programs=list(data.get("programs", [])),
                     version=list(data["version"]), command=list(data["command"]),
                     stdin=data.get("stdin"), stdin_eof=bool(data.get("stdin_eof", True)),
                     env=dict(data.get("env", {})), tls=tls,
