@@ -71,7 +71,7 @@ def _select(args, scenarios):
 def _say(outcome) -> None:
     ep = outcome.endpoint
     if not outcome.available:
-        print(f"tlsclose: {ep.name}: {outcome.hint}", file=sys.stderr, flush=True)
+        print(f"tlsclose: {ep.name}: unavailable: {outcome.hint}", file=sys.stderr, flush=True)
         return
     counts = {}
     for c in outcome.cells:
@@ -139,6 +139,7 @@ def run(args, argv: list[str]) -> int:
     doc = _document(argv, started, t0, outcomes, scenarios)
     status = writer.finish(doc, args.out, True, any(o.interrupted for o in outcomes))
     if len(endpoints) == 1 and not outcomes[0].available:
-        print(f"tlsclose: SKIP {endpoints[0].name}: {outcomes[0].hint}", file=sys.stderr)
+        print(f"tlsclose: SKIP {endpoints[0].name}: unavailable: {outcomes[0].hint}",
+              file=sys.stderr)
         return EXIT_UNAVAILABLE
     return status

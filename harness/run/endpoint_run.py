@@ -255,7 +255,7 @@ def run_endpoint(endpoint: Endpoint, scenarios: list[Scenario], env: Environment
     missing = missing_programs(endpoint, env)
     if missing:
         out.available = False
-        out.hint = f"unavailable: {', '.join(missing)} not found; {endpoint.install_hint()}"
+        out.hint = f"{', '.join(missing)} not found; {endpoint.install_hint()}"
         return out
     out.version, out.version_output = endpoint_version(endpoint, env)
     cells = plans(endpoint, scenarios, options)
