@@ -391,7 +391,8 @@ def align_baseline(doc: dict, baseline: dict) -> dict:
 
 def _finding_line(f: dict) -> str:
     kind = f"{f['severity']}, {f['rule']} ({f['cite']})" if f["level"] == "rfc" else \
-        f"model {','.join(f['statements'] or [])}" if f["level"] == "model" else "api"
+        f"model {','.join(f['statements'] or [])}" if f["level"] == "model" else \
+        "flaky: the verdict varies" if f["level"] == "flaky" else "api"
     status = "KNOWN" if f["known"] else "FAIL"
     what = f["what"].replace("\n", " ").strip()
     what = what if len(what) <= 160 else what[:157] + "..."

@@ -2,7 +2,8 @@
 under schemas/, and used to validate case and stack files.
 
 Contract:
-- `build(name)` returns the schema of a file format ("case", "stack") as a
+- `build(name)` returns the schema of a file format ("case", "stack", and
+  the endpoint formats "scenario" and "endpoint" of harness.spec.endpoint_schema) as a
   dict, made from harness.base.vocabulary (ops, actions, their fields and
   kinds), so the words of the protocol are defined once. The files under
   schemas/ are its output, for editors that read JSON Schema for TOML;
@@ -38,7 +39,7 @@ from harness.spec import catalogue, rules
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 BASE_URI = "https://tlsclose.invalid/schemas/"
-NAMES = ("case", "stack")
+NAMES = ("case", "stack", "scenario", "endpoint")
 # A directory where documents that passed their schema are remembered;
 # default: BUILD/validated when there is a build tree, else none.
 CACHE_ENV = "TLSCLOSE_VALIDATION_CACHE"
@@ -412,6 +413,10 @@ def stack_schema() -> dict:
 
 
 def build(name: str) -> dict:
+    if name in ("scenario", "endpoint"):
+        # The endpoint formats are built from this module's blocks in their own.
+        from harness.spec import endpoint_schema
+        return endpoint_schema.build(name)
     return {"case": case_schema, "stack": stack_schema}[name]()
 
 
