@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from harness.base import vocabulary as V
 from harness.spec import rules
-from harness.spec import schema as S
+from harness.spec import schema_blocks as S
 
 DRAFT = S.DRAFT
 BASE_URI = S.BASE_URI
@@ -69,10 +69,10 @@ def scenario_schema() -> dict:
                            "and the rules it checks (docs/endpoints.md).",
             **S.table(props, ("id", "title", "endpoint", "question", "refs", "why", "peer",
                               "expect")),
-            "$defs": {**S._action_defs(),
-                      "event_must": S._event_pattern(False, True),
-                      "event_must_not": S._event_pattern(False, False),
-                      "event_anchor": S._event_pattern(True, False),
+            "$defs": {**S.action_defs(),
+                      "event_must": S.event_pattern(False, True),
+                      "event_must_not": S.event_pattern(False, False),
+                      "event_anchor": S.event_pattern(True, False),
                       "alert": S.alert()}}
 
 
