@@ -11,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CASES_DIR = ROOT / "cases"
 STACKS_DIR = ROOT / "stacks"
+ENDPOINTS_DIR = ROOT / "endpoints"
 SCHEMAS_DIR = ROOT / "schemas"
 
 

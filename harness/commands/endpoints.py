@@ -18,20 +18,19 @@ import time
 from pathlib import Path
 
 from harness.base import vocabulary as V
-from harness.base.paths import ROOT
+from harness.base.paths import ENDPOINTS_DIR, ROOT
 from harness.base.problems import UsageError
 from harness.commands import options
 from harness.output import endpoint_table, results, writer
 from harness.run import endpoint_run
-from harness.run.endpoint_io import Interrupt
+from harness.run.interrupt import Interrupt
 from harness.run.runner import Environment
-from harness.spec.endpoint import load_endpoint, load_endpoints
+from harness.spec.endpoint import load_endpoint, load_endpoints, packages_of
 from harness.spec.scenario import load_scenarios
 
 NAME = "endpoints"
 HELP = "real clients and servers (curl, nginx, ...) through HTTP/1.1 closure scenarios"
 NEEDS_BUILD = True
-ENDPOINTS_DIR = ROOT / "endpoints"
 EXIT_UNAVAILABLE = 77
 
 
@@ -54,6 +53,16 @@ def add_parser(sub):
     p.add_argument("--endpoints-dir", type=Path, default=ENDPOINTS_DIR, help=argparse.SUPPRESS)
     options.dirs(p, stacks=False)
     return p
+
+
+def packages(args) -> list[str]:
+    """The Debian packages of the endpoints asked for (all by default): a
+    user who asks for curl and nginx gets curl and nginx, like `run` does for
+    stacks. A file that does not load adds nothing; the run reports it."""
+    every = not (args.endpoint or args.endpoint_file)
+    paths = [p for p in sorted(Path(args.endpoints_dir).glob("*.toml"))
+             if every or p.stem in args.endpoint] + list(args.endpoint_file)
+    return packages_of(paths, ROOT)
 
 
 def _select(args, scenarios):

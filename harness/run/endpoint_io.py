@@ -26,7 +26,6 @@ import signal
 import subprocess
 import time
 
-from harness.run.blackbox import _Interrupt as Interrupt  # noqa: F401 (shared with probe)
 
 STOP_GRACE_S = 3.0
 

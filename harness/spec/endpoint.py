@@ -206,3 +206,15 @@ def load_endpoints(directory: Path, root: Path | None = None,
     if problems:
         raise InvalidInput(problems)
     return out
+
+
+def packages_of(paths: list[Path], root: Path | None = None) -> list[str]:
+    """The Debian packages the endpoint files at `paths` declare. A file that
+    does not load adds nothing here: the command that runs it reports it."""
+    found = set()
+    for path in paths:
+        try:
+            found |= set(load_endpoint(path, root).packages)
+        except InvalidInput:
+            continue
+    return sorted(found)

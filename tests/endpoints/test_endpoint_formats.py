@@ -178,3 +178,21 @@ evidence = "y"
     scenarios = load_scenarios(ROOT / "endpoints" / "scenarios", ROOT)
     found = problems(lambda p: load_endpoints(p, None, scenarios), tmp_path / "e")
     assert any("known[1].scenario: 'client-nothing-*' matches no scenario" in p for p in found)
+
+
+def test_packages_follow_the_endpoints_asked_for():
+    """`endpoints` installs what the chosen endpoints need, selftest what all
+    of them need (the e2e test runs curl and haproxy in the test command)."""
+    import argparse
+
+    from harness.base.paths import ENDPOINTS_DIR
+    from harness.commands import endpoints, selftest
+
+    def asked(*names):
+        return endpoints.packages(argparse.Namespace(endpoint=list(names), endpoint_file=[],
+                                                     endpoints_dir=ENDPOINTS_DIR))
+    assert asked("curl") == ["curl"]
+    assert asked("nginx", "wget") == ["nginx", "wget"]
+    every = asked()
+    assert {"curl", "haproxy", "nginx", "apache2", "stunnel4"} <= set(every)
+    assert set(every) <= set(selftest.packages(None))
