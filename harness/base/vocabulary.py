@@ -209,7 +209,7 @@ EVENT_FIELDS = ("ev", "dir", "by", "conn", "type", "epoch", "seq", "len", "level
                 "level_byte", "alert", "code", "malformed", "handshake", "messages", "request_update",
                 "fragment", "hex", "why", "what", "drained", "text", "name", "ok", "detail",
                 "do", "status", "message", "role", "tls", "cipher", "resumed", "error",
-                "in_handshake", "protected", "partial", "takeover")
+                "in_handshake", "protected", "partial", "takeover", "record_header")
 
 # api-level fields of one step: the SSL_shutdown(3) contract values and the
 # native answers of the session queries (`reused` of resume, `resumable` of
