@@ -51,6 +51,8 @@ final class BlockingConn extends Conn {
     private OutputStream out;
     /** A freed SSLSocket stays referenced: BaseSSLSocketImpl.finalize() calls close(). */
     private SSLSocket retained;
+    /** A call that runs the handshake returned: getSession() no longer starts one. */
+    private boolean negotiated;
 
     private BlockingConn(Socket tcp, SSLSocket ssl) throws IOException {
         this.tcp = tcp;
@@ -95,6 +97,7 @@ final class BlockingConn extends Conn {
         try {
             tcp.setSoTimeout(dl.timeoutMillis());
             long v = fn.run();
+            negotiated |= !name.equals("shutdownOutput") && !name.equals("close");
             rep.nativeResult = Outcomes.returned(name, hasRet ? v : null);
             if (dl.passed()) {
                 // close() swallows its own SocketTimeoutException.
@@ -214,9 +217,12 @@ final class BlockingConn extends Conn {
 
     // ---- the TLS object ------------------------------------------------------------
 
+    /** SSLSocket.getSession() starts the handshake when none was made
+     * (SSLSocketImpl.getSession -> ensureNegotiated): before one, there is
+     * no session to report. */
     @Override
     SSLSession session() {
-        return ssl == null ? null : ssl.getSession();
+        return ssl == null || !negotiated ? null : ssl.getSession();
     }
 
     @Override

@@ -72,13 +72,13 @@ final class Steps {
      * is valid and in the server's session-ID cache. */
     private static void sessionResumable(Cell cell, Output.Report rep) {
         boolean yes;
-        SSLSession own = cell.cur.session();
         if (cell.args.server()) {
+            SSLSession own = cell.cur.session();
             yes = own != null && own.isValid() && own.getId().length > 0
                     && cell.ctx.getServerSessionContext().getSession(own.getId()) != null;
         } else {
             yes = !Resumption.offerable(cell.ctx.getClientSessionContext(), cell.args,
-                    cell.args.tls.equals("1.3") ? own : null).isEmpty();
+                    cell.args.tls.equals("1.3") ? cell.cur.session() : null).isEmpty();
         }
         rep.extras.put("resumable", yes);
         rep.outcome = yes ? "resumable" : "not_resumable";
