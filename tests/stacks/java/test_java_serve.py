@@ -119,9 +119,13 @@ def test_bad_requests_end_their_cell_and_the_server_goes_on(progs, server):
     lines = server.request(args + ["--fd", "3"], [{"op": "handshake"}], cell_id="bad-args")
     assert lines == [{"end": "error", "message": lines[-1]["message"], "exit": 2,
                       "cell": "bad-args"}] and "--fd" in lines[-1]["message"], lines
-    lines = server.request(args, [{"op": "nope"}], cell_id=7)
+    lines = server.request(args, [{"op": "nope"}], cell_id="7")
     assert lines[0]["shim"] == "java" and lines[-1] == {
-        "end": "error", "message": "step 1: unknown op 'nope'", "exit": 2, "cell": 7}, lines
+        "end": "error", "message": "step 1: unknown op 'nope'", "exit": 2, "cell": "7"}, lines
+    server.send({"cell": 8, "args": args, "script": []})
+    lines = server.collect(None, __import__("time").monotonic() + 15)
+    assert lines == [{"end": "error", "message": "request: 'cell' must be a string", "exit": 2,
+                      "cell": None}], lines
     lines = server.request(args, [{"op": "shutdown_quiet"}], cell_id="skip")
     assert lines[-1]["end"] == "skip" and lines[-1]["exit"] == 77, lines
     # A marker that arrives between cells (its cell already ended) is dropped.

@@ -1,12 +1,8 @@
 package tlsclose.shim;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.SocketChannel;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -58,9 +54,7 @@ abstract class EngineConn extends Conn {
      * (SSLEngineImpl.writeRecord: BUFFER_OVERFLOW below getPacketBufferSize). */
     private static final int OUT_PACKETS = 4;
 
-    protected final SocketChannel ch;
-    private final Selector sel;
-    private final SelectionKey key;
+    protected final EngineSocket sock;
     private SSLEngine engine;
     private SSLEngine retained;
     /** Bytes for unwrap, read mode (position..limit unread). */
@@ -73,13 +67,9 @@ abstract class EngineConn extends Conn {
     protected boolean sockEof;
     private boolean eofTold;
     private boolean handshakeBegun;
-    /** Every byte the kernel took from us (for until_blocked). */
-    private long accepted;
 
-    EngineConn(SocketChannel ch, Selector sel, SelectionKey key, SSLEngine engine) {
-        this.ch = ch;
-        this.sel = sel;
-        this.key = key;
+    EngineConn(EngineSocket sock, SSLEngine engine) {
+        this.sock = sock;
         this.engine = engine;
         SSLSession s = engine.getSession();
         netIn = ByteBuffer.allocate(s.getPacketBufferSize());
@@ -88,63 +78,14 @@ abstract class EngineConn extends Conn {
         appIn = ByteBuffer.allocate(s.getApplicationBufferSize());
     }
 
-    record Channel(SocketChannel ch, Selector sel, SelectionKey key) {
-    }
-
-    /** The send buffer of a connection whose script uses until_blocked (see untilBlocked). */
-    static final int FIXED_SNDBUF = 64 * 1024;
-
-    /** fixedSendBuffer: set SO_SNDBUF, which stops Linux from resizing it. */
-    static Channel connect(Args a, Deadline dl, boolean fixedSendBuffer)
-            throws IOException, StepTimeout {
-        SocketChannel ch = SocketChannel.open();
-        Selector sel = null;
-        try {
-            ch.configureBlocking(false);
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            if (fixedSendBuffer) {
-                ch.setOption(StandardSocketOptions.SO_SNDBUF, FIXED_SNDBUF);
-            }
-            sel = Selector.open();
-            SelectionKey key = ch.register(sel, 0);
-            if (!ch.connect(new InetSocketAddress(a.connectHost, a.connectPort))) {
-                waitFor(sel, key, SelectionKey.OP_CONNECT, dl);
-                ch.finishConnect();
-            }
-            return new Channel(ch, sel, key);
-        } catch (IOException | StepTimeout | RuntimeException e) {
-            ch.close();
-            if (sel != null) {
-                sel.close();
-            }
-            throw e;
-        }
-    }
-
     static SSLEngine newEngine(SSLContext ctx, Args a) {
         return Tls.engine(ctx, a);
     }
 
     // ---- the socket ------------------------------------------------------------
 
-    private static void waitFor(Selector sel, SelectionKey key, int ops, Deadline dl)
-            throws IOException, StepTimeout {
-        key.interestOps(ops);
-        while (true) {
-            if (dl.passed()) {
-                throw new StepTimeout("deadline passed while waiting for the socket");
-            }
-            int n = sel.select(dl.timeoutMillis());
-            sel.selectedKeys().clear();
-            if (n > 0) {
-                key.interestOps(0);
-                return;
-            }
-        }
-    }
-
     protected void waitFor(int ops, Deadline dl) throws IOException, StepTimeout {
-        waitFor(sel, key, ops, dl);
+        sock.waitFor(ops, dl);
     }
 
     /** Sends what the engine wrote, as far as the socket takes it now; true once all is out. */
@@ -158,7 +99,7 @@ abstract class EngineConn extends Conn {
         }
         netOut.flip();
         try {
-            accepted += ch.write(netOut);
+            sock.write(netOut);
         } finally {
             netOut.compact();
         }
@@ -549,12 +490,11 @@ abstract class EngineConn extends Conn {
         untilBlocked(data, dl, rep);
     }
 
-    /** Blocks of data until a want_write that lasts (docs/shim-protocol.md §2): the
-     * kernel has nothing in flight, and its send buffer is full or took nothing
-     * since the previous want. */
+    /** Blocks of data until a want_write that lasts (docs/shim-protocol.md §2,
+     * {@link SendStall}). */
     private void untilBlocked(byte[] data, Deadline dl, Output.Report rep) throws StepTimeout {
         long[] written = {0};
-        long mark = -1;
+        SendStall stall = new SendStall(sock, this::flush);
         ByteBuffer src = ByteBuffer.wrap(data);
         try {
             while (true) {
@@ -566,22 +506,7 @@ abstract class EngineConn extends Conn {
                 rep.bytes = written[0];
                 if (w == Want.WRITE) {
                     rep.want(w.label);
-                    long before = accepted;
-                    TcpState s = settle(dl);
-                    if (accepted != before) {
-                        continue;               // the kernel took more meanwhile
-                    }
-                    // Full: the kernel takes nothing now (Java has no
-                    // SO_MEMINFO). The send buffer is fixed for such scripts
-                    // (SO_SNDBUF at connect): an autotuned one grows after a
-                    // refused write at the next ACK (tcp_new_space ->
-                    // tcp_sndbuf_expand), which would free room later.
-                    boolean full = !flush() && accepted == before;
-                    boolean zeroWindow = s == null || s.zeroWindow();
-                    boolean stalled = zeroWindow && (full || accepted == mark)
-                            && windowStaysShut(s, dl);
-                    mark = accepted;
-                    if (stalled) {
+                    if (stall.lasts(dl)) {
                         rep.outcome = w.label;
                         return;
                     }
@@ -601,74 +526,6 @@ abstract class EngineConn extends Conn {
             sendAlert(dl, rep);
         } catch (IOException e) {
             rep.outcome = Outcomes.isReset(e) ? "error:reset" : Outcomes.of(e, false);
-        }
-    }
-
-    /** Probes the stall must survive: the first answer to a zero-window
-     * probe may still open the window by what the peer's buffer has left
-     * (observed on Linux loopback), and that answer can arrive just after the
-     * timer is seen armed again; after it the peer's buffer is full. */
-    private static final int PROBES = 2;
-
-    /** Waits until the peer answered PROBES zero-window probes and its window
-     * stayed shut: the persist timer fired and was armed again (its expiry
-     * jumps up) each time while the socket took nothing, trying a write on
-     * every tick. Then nothing can open the window before the next probe, at
-     * least twice as far away, but the peer reading. False when the socket
-     * took more meanwhile. */
-    private boolean windowStaysShut(TcpState s, Deadline dl) throws IOException, StepTimeout {
-        if (s == null) {
-            return true;
-        }
-        int local = ((InetSocketAddress) ch.getLocalAddress()).getPort();
-        int remote = ((InetSocketAddress) ch.getRemoteAddress()).getPort();
-        long before = accepted;
-        long when = s.when();
-        int probes = 0;
-        while (true) {
-            if (dl.passed()) {
-                throw new StepTimeout("deadline passed waiting for a zero-window probe");
-            }
-            key.interestOps(SelectionKey.OP_WRITE);
-            sel.select(Math.min(2, dl.timeoutMillis()));
-            sel.selectedKeys().clear();
-            key.interestOps(0);
-            flush();
-            TcpState now = TcpState.of(local, remote);
-            if (accepted != before || now == null || !now.zeroWindow()) {
-                return false;
-            }
-            if (now.when() > when && ++probes == PROBES) {
-                return true;
-            }
-            when = now.when();
-        }
-    }
-
-    /** Waits until nothing is in flight: the kernel holds what it has
-     * behind the peer's zero window (the persist timer is on) or holds
-     * nothing, as /proc/net/tcp shows; or until the socket takes more of
-     * the output buffer. Checked on a short tick that writability cuts.
-     * Returns the last state seen (null if /proc does not show it). */
-    private TcpState settle(Deadline dl) throws IOException, StepTimeout {
-        int local = ((InetSocketAddress) ch.getLocalAddress()).getPort();
-        int remote = ((InetSocketAddress) ch.getRemoteAddress()).getPort();
-        long before = accepted;
-        while (true) {
-            TcpState s = TcpState.of(local, remote);
-            if (s == null || s.nothingInFlight() || accepted != before) {
-                return s;
-            }
-            if (dl.passed()) {
-                throw new StepTimeout("deadline passed with data in flight");
-            }
-            key.interestOps(SelectionKey.OP_WRITE);
-            int n = sel.select(Math.min(2, dl.timeoutMillis()));
-            sel.selectedKeys().clear();
-            key.interestOps(0);
-            if (n > 0) {
-                flush();
-            }
         }
     }
 
@@ -769,65 +626,22 @@ abstract class EngineConn extends Conn {
         }
         transportClosed = true;
         netOut.clear();
-        long drained = 0;
-        ByteBuffer buf = ByteBuffer.allocate(16384);
-        try {
-            ch.shutdownOutput();
-            while (true) {
-                buf.clear();
-                int n = ch.read(buf);
-                if (n < 0) {
-                    return new TransportClose(drained, false);
-                }
-                if (n == 0) {
-                    waitFor(SelectionKey.OP_READ, dl);
-                }
-                drained += n;
-            }
-        } catch (IOException e) {
-            return new TransportClose(drained, Outcomes.isReset(e)
-                    || String.valueOf(e.getMessage()).contains("not connected"));
-        } finally {
-            sockEof = true;
-            closeChannel();
-        }
-    }
-
-    private void closeChannel() {
-        try {
-            ch.close();
-            sel.close();
-        } catch (IOException e) {
-            Output.note("closing the socket: " + e.getMessage());
-        }
+        sockEof = true;
+        return sock.closeGraceful(dl);
     }
 
     @Override
     void plainWrite(byte[] data, Deadline dl) throws IOException, StepTimeout {
         flushWait(dl);
-        ByteBuffer b = ByteBuffer.wrap(data);
-        while (b.hasRemaining()) {
-            accepted += ch.write(b);
-            if (b.hasRemaining()) {
-                waitFor(SelectionKey.OP_WRITE, dl);
-            }
-        }
+        sock.writeAll(data, dl);
     }
 
     @Override
     PlainRead plainRead(int n, Deadline dl) throws IOException, StepTimeout {
         ByteBuffer got = ByteBuffer.allocate(n);
         got.put(takeHeld(n));
-        while (got.hasRemaining()) {
-            int r = ch.read(got);
-            if (r < 0) {
-                return new PlainRead(java.util.Arrays.copyOf(got.array(), got.position()), true);
-            }
-            if (r == 0) {
-                waitFor(SelectionKey.OP_READ, dl);
-            }
-        }
-        return new PlainRead(got.array(), false);
+        boolean eof = sock.readFully(got, dl);
+        return new PlainRead(java.util.Arrays.copyOf(got.array(), got.position()), eof);
     }
 
     /** Takes up to max unread bytes of netIn. */

@@ -26,14 +26,14 @@ final class MemoryConn extends EngineConn {
     /** Bytes of the current record still to give. */
     private int recLeft;
 
-    private MemoryConn(Channel c, SSLContext ctx, Args a) {
-        super(c.ch(), c.sel(), c.key(), newEngine(ctx, a));
+    private MemoryConn(EngineSocket sock, SSLContext ctx, Args a) {
+        super(sock, newEngine(ctx, a));
         inbuf.flip();
     }
 
     static MemoryConn open(SSLContext ctx, Args a, Deadline dl, boolean fixedSendBuffer)
             throws IOException, StepTimeout {
-        return new MemoryConn(connect(a, dl, fixedSendBuffer), ctx, a);
+        return new MemoryConn(EngineSocket.connect(a, dl, fixedSendBuffer), ctx, a);
     }
 
     /** What the socket has now, into inbuf. */
@@ -44,7 +44,7 @@ final class MemoryConn extends EngineConn {
         inbuf.compact();
         int n;
         try {
-            n = ch.read(inbuf);
+            n = sock.read(inbuf);
         } finally {
             inbuf.flip();
         }

@@ -11,13 +11,13 @@ import javax.net.ssl.SSLContext;
  * the channel at once. A want_read waits in the Selector for the socket.
  */
 final class NonblockingConn extends EngineConn {
-    private NonblockingConn(Channel c, SSLContext ctx, Args a) {
-        super(c.ch(), c.sel(), c.key(), newEngine(ctx, a));
+    private NonblockingConn(EngineSocket sock, SSLContext ctx, Args a) {
+        super(sock, newEngine(ctx, a));
     }
 
     static NonblockingConn open(SSLContext ctx, Args a, Deadline dl, boolean fixedSendBuffer)
             throws IOException, StepTimeout {
-        return new NonblockingConn(connect(a, dl, fixedSendBuffer), ctx, a);
+        return new NonblockingConn(EngineSocket.connect(a, dl, fixedSendBuffer), ctx, a);
     }
 
     @Override
@@ -28,7 +28,7 @@ final class NonblockingConn extends EngineConn {
         netIn.compact();
         int n;
         try {
-            n = ch.read(netIn);
+            n = sock.read(netIn);
         } finally {
             netIn.flip();
         }

@@ -9,7 +9,9 @@ import java.util.Set;
  * The persistent mode (`--serve`): cells one after the other, each from a
  * request line {"cell": ID, "args": [...], "script": [...]} on stdin, each
  * answered with exactly the lines of a per-process run whose end line adds
- * "exit" and "cell". EOF on stdin ends the server with exit 0.
+ * "exit" and "cell" (docs/shim-protocol.md, persistent mode). A bad request
+ * gets an end line with exit 2 ("cell": null when it names no string id).
+ * EOF on stdin ends the server with exit 0.
  *
  * <p>Every cell builds its own SSLContext, so its session caches and ticket
  * keys are new; only the parsed server key and certificate are shared
@@ -24,6 +26,7 @@ final class Server {
     }
 
     private static final int MAX_REQUEST = 16 * 1024 * 1024;
+    private static final int MAX_ARGS = 64;
     private static final Set<String> KEYS = Set.of("cell", "args", "script");
 
     static int serve() {
@@ -56,7 +59,7 @@ final class Server {
             Output.note("marker outside a cell dropped: " + line);
             return;
         }
-        Output out = new Output(true, m.get("cell"));
+        Output out = new Output(true, m.get("cell") instanceof String id ? id : null);
         List<String> argv;
         Args a;
         try {
@@ -84,8 +87,12 @@ final class Server {
                 throw ShimExit.usage("request: key '" + k + "' is required");
             }
         }
-        if (!(m.get("args") instanceof List<?> list)) {
-            throw ShimExit.usage("request: 'args' must be an array of strings");
+        if (!(m.get("cell") instanceof String)) {
+            throw ShimExit.usage("request: 'cell' must be a string");
+        }
+        if (!(m.get("args") instanceof List<?> list) || list.size() > MAX_ARGS) {
+            throw ShimExit.usage("request: 'args' must be an array of at most " + MAX_ARGS
+                    + " strings");
         }
         List<String> argv = new ArrayList<>();
         for (Object o : list) {
