@@ -39,6 +39,12 @@ final class BlockingConn extends Conn {
                 t.setDaemon(true);
                 return t;
             });
+
+    static {
+        // A cancelled watch leaves the queue at once, not at its time: a
+        // serve-mode process makes many.
+        WATCHDOG.setRemoveOnCancelPolicy(true);
+    }
     /** How long after a deadline the watchdog lets SO_TIMEOUT end a call first. */
     private static final long WATCHDOG_GRACE_MS = 200;
     private static final int CHUNK = 16384;
