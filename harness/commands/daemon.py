@@ -25,11 +25,13 @@ import argparse
 import io
 import json
 import os
+import resource
 import selectors
 import socket
 import threading
 from pathlib import Path
 
+from harness.base.paths import daemon_stats
 from harness.base.problems import InvalidInput, ResultsError, UsageError
 from harness.commands import run as run_command
 from harness.run import runner, servers
@@ -53,8 +55,9 @@ def add_parser(sub):
 
 
 class Daemon:
-    def __init__(self, listener: socket.socket, jobs: int):
+    def __init__(self, listener: socket.socket, jobs: int, socket_path: Path):
         self.listener = listener
+        self.socket_path = socket_path
         self.pool = servers.Pool()
         self.slots = threading.BoundedSemaphore(jobs)
         self.jobs = jobs
@@ -67,7 +70,11 @@ class Daemon:
             except ValueError:
                 request = {}
             if request.get("stop"):
+                # Answered only once the servers are gone and the cost is
+                # written: whoever stopped the daemon can then read it.
                 self.stopping.set()
+                self.pool.close()
+                _write_stats(daemon_stats(self.socket_path))
                 answer = {"exit": 0, "output": "stopping\n"}
             else:
                 answer = self.run(request.get("argv") or [])
@@ -140,11 +147,21 @@ def _start(args) -> int:
     for fd in (0, 1, 2):
         os.dup2(log.fileno() if fd else os.open(os.devnull, os.O_RDONLY), fd)
     try:
-        Daemon(listener, max(1, args.jobs)).serve(watch)
+        Daemon(listener, max(1, args.jobs), path).serve(watch)
     finally:
         listener.close()
         path.unlink(missing_ok=True)
         os._exit(0)
+
+
+def _write_stats(path: Path) -> None:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), \
+        resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    try:
+        path.write_text(json.dumps({"cpu_s": round(cpu, 3), "pid": os.getpid()}) + "\n")
+    except OSError:
+        pass
 
 
 def _stop(args) -> int:
