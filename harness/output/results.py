@@ -33,7 +33,9 @@ from harness.spec import catalogue
 from harness.spec.rules import RULES
 from harness.base import vocabulary as V
 
-FORMAT = 1
+# 2: the three verdict levels (check levels, rules, findings, check_defs); a file of
+# format 1 has none of them and is not read.
+FORMAT = 2
 VERDICTS = ("PASS", "FAIL", "KNOWN", "SKIP", "ERROR", "TIMEOUT", "CRASH")
 BROKEN = ("ERROR", "TIMEOUT", "CRASH")
 EXIT_FAIL = 1
