@@ -3,7 +3,9 @@ for any script without a TLS library.
 
 Per process (docs/shim-protocol.md §2-3). FAKE_MODE chooses how it ends:
 ok (default), crash (SIGSEGV in step 2), hang (sleeps in step 2 until the
-harness kills it), timeout (exit 3 in step 2), skip (exit 77), badjson.
+harness kills it, or FAKE_HANG_S seconds; FAKE_READY names a FIFO it first
+writes a line to, so a test knows the cell is under way), timeout (exit 3 in step 2), skip (exit
+77), badjson.
 FAKE_OUTCOME_<N> and FAKE_BYTES_<N> override the outcome and the byte count
 of step N.
 
@@ -85,7 +87,10 @@ def per_process(argv, env):
         if n == 2 and mode == "crash":
             os.kill(os.getpid(), signal.SIGSEGV)
         if n == 2 and mode == "hang":
-            time.sleep(30)
+            if env.get("FAKE_READY"):
+                with open(env["FAKE_READY"], "w") as ready:       # a FIFO the test reads
+                    ready.write("hanging\n")
+            time.sleep(float(env.get("FAKE_HANG_S", "30")))
         if n == 2 and mode == "timeout":
             emit({"end": "timeout", "step": 2, "message": "step 2 (shutdown): deadline passed"})
             return 3
