@@ -3,9 +3,12 @@ a temporary directory, and the fake programs that stand in for the mock
 peer and a shim without any TLS (fakes/).
 
 VALID_CASE is a complete, valid case with a check at each level: two rfc
-groups (one a TLS 1.3 rule, so TLS 1.2 cells have no check of it), two model
-groups (an outcome, the shutdown flags) and api values; the shim's lines in
-support/recorded.py meet all of them. MALFORMED_CASES turns it into files
+groups (interop: the SUT's close_notify on the wire and the peer's
+expectation of it; security: the read after the peer's close_notify delivers
+nothing), two model groups (an outcome, the shutdown flags) and api values;
+the shim's lines in support/recorded.py meet all of them. It stays valid
+whatever [applies] a test adds; with_tls13_group() adds a group of a TLS 1.3
+rule. MALFORMED_CASES turns it into files
 the validator must refuse, each with the problem line it must print (the
 reliability tests run the same table through the front door).
 """
@@ -21,7 +24,7 @@ CASE_FILE = "example-case.toml"
 VALID_CASE = """\
 id = "example-case"
 title = "An example case"
-cites = ["S1", "S10", "S14", "R1", "R3"]
+cites = ["S1", "S10", "S14", "R1", "R2"]
 refs = ["SSL_shutdown(3) First to close the connection", "RFC 8446 §6.1"]
 why = "SSL_shutdown sends close_notify and returns 0 when it is first to close."
 
@@ -50,8 +53,8 @@ type = "alert"
 alert = "close_notify"
 
 [[expect.rfc]]
-rule = "tls13-close-notify-is-end-of-data"
-outcomes = {drain = "closed"}
+rule = "data-after-closure-alert-ignored"
+outcomes = {drain = ["closed", "truncated", "error:*"]}
 
 [[expect.model]]
 statements = ["S10"]
@@ -113,7 +116,20 @@ def write_short_case(directory: Path, case_id: str = "reliability-probe",
     return directory
 
 
-CITES = 'cites = ["S1", "S10", "S14", "R1", "R3"]'
+CITES = 'cites = ["S1", "S10", "S14", "R1", "R2"]'
+
+# A group of a TLS 1.3 rule (RFC 8446 §6: close_notify is the end of the
+# data, hygiene) to append to VALID_CASE, which must stay valid whatever
+# applies.tls says: TLS 1.2 cells get no check of it.
+TLS13_GROUP = """
+[[expect.rfc]]
+rule = "tls13-close-notify-is-end-of-data"
+outcomes = {drain = "closed"}
+"""
+
+
+def with_tls13_group(text: str) -> str:
+    return text.replace('"R1", "R2"]', '"R1", "R2", "R3"]', 1) + TLS13_GROUP
 
 
 # Mutations of a case text for MALFORMED_CASES: each checks that it applies.
@@ -174,7 +190,7 @@ MALFORMED_CASES = {
                    f"{F}:13: steps[2].op: missing (required)"),
     "missing-required-field": (replace('op = "shutdown"', 'op = "write"'),
                                f"{F}:13: steps[2].bytes: missing (required)"),
-    "missing-rule": (replace('rule = "tls13-close-notify-is-end-of-data"\n', ''),
+    "missing-rule": (replace('rule = "data-after-closure-alert-ignored"\n', ''),
                      f"{F}:31: expect.rfc[2].rule: missing (required)"),
     "missing-statements": (replace('statements = ["S14"]\n', ''),
                            f"{F}:39: expect.model[2].statements: missing (required)"),
@@ -186,23 +202,25 @@ MALFORMED_CASES = {
                            f"{F}:3: cites[2]: duplicate value 'S1'"),
     "duplicate-label": (replace('label = "drain"', 'label = "close"'),
                         f"{F}:20: steps[3].label: duplicate label (also step 2)"),
-    "unknown-label": (replace('drain = "closed"', 'drian = "closed"'),
+    "unknown-label": (replace('drain = ["closed"', 'drian = ["closed"'),
                       f"{F}:33: expect.rfc[2].outcomes.drian: no step has label 'drian'"),
     "unknown-flags-label": (replace('flags = {close =', 'flags = {clsoe ='),
                             f"{F}:41: expect.model[2].flags.clsoe: no step has label 'clsoe'"),
-    "unknown-rule": (replace('rule = "tls13-close-notify-is-end-of-data"',
+    "unknown-rule": (replace('rule = "data-after-closure-alert-ignored"',
                              'rule = "close-notify-eventually"'),
                      f"{F}:32: expect.rfc[2].rule: unknown rule 'close-notify-eventually' "
                      "(rules: "),
     "rule-not-cited": (replace(CITES, 'cites = ["S1", "S10", "S14", "R1"]'),
-                       f"{F}:32: expect.rfc[2].rule: tls13-close-notify-is-end-of-data belongs "
-                       "to R3, which the case does not cite"),
-    "rule-of-another-version": (replace('[peer]', '[applies]\ntls = ["1.2"]\n\n[peer]'),
-                                f"{F}:35: expect.rfc[2].rule: tls13-close-notify-is-end-of-data "
+                       f"{F}:32: expect.rfc[2].rule: data-after-closure-alert-ignored belongs "
+                       "to R2, which the case does not cite"),
+    "rule-of-another-version": (lambda t: with_tls13_group(t).replace(
+                                    '[peer]', '[applies]\ntls = ["1.2"]\n\n[peer]', 1),
+                                f"{F}:51: expect.rfc[3].rule: tls13-close-notify-is-end-of-data "
                                 "is a rule of TLS 1.3 only"),
     "statement-not-cited": (replace('statements = ["S14"]', 'statements = ["S15"]'),
                             f"{F}:40: expect.model[2].statements: S15 is not cited by the case"),
-    "rfc-group-without-check": (replace('outcomes = {drain = "closed"}', 'note = "nothing"'),
+    "rfc-group-without-check": (replace('outcomes = {drain = ["closed", "truncated", '
+                                        '"error:*"]}', 'note = "nothing"'),
                                 f"{F}:31: expect.rfc[2]: states no check"),
     "model-group-without-check": (replace('outcomes = {close = "sent"}', 'tls = ["1.3"]'),
                                   f"{F}:35: expect.model[1]: states no check"),

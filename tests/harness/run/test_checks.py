@@ -10,10 +10,11 @@ import pytest
 
 from harness.run import checks as C
 from harness.spec.rules import RULES
-from support.harness_files import VALID_CASE
+from support.harness_files import VALID_CASE, with_tls13_group
 from support.recorded import PEER_OK, SUT_OK
 
 LIB = "OpenSSL 3.0.19 27 Jan 2026"
+DRAIN = 'outcomes = {drain = ["closed", "truncated", "error:*"]}'
 
 
 def lines_of(sut: list[dict]) -> dict[int, dict]:
@@ -36,7 +37,7 @@ def test_each_level_gives_its_records(make_case):
         ("close-notify-before-closing-write",
          "peer transcript has {ev=record dir=recv type=alert alert=close_notify}"),
         ("close-notify-before-closing-write", "peer expectation close_notify"),
-        ("tls13-close-notify-is-end-of-data", "read 'drain' outcome")]
+        ("data-after-closure-alert-ignored", "read 'drain' outcome")]
     assert [(c["statements"], c["step"], c["what"]) for c in model] == [
         (["S10"], 2, "shutdown 'close' outcome"),
         (["S14"], 2, "shutdown 'close' sent flag"), (["S14"], 2, "shutdown 'close' received flag"),
@@ -67,9 +68,10 @@ def test_api_records_only_where_asked(make_case):
 
 
 def test_a_group_gives_no_record_outside_its_tls_versions(make_case):
-    tls12 = checks_of(make_case(), tls="1.2")
+    case = make_case(with_tls13_group(VALID_CASE))
+    tls12 = checks_of(case, tls="1.2")
     assert "tls13-close-notify-is-end-of-data" not in {c.get("rule") for c in tls12}
-    assert len(tls12) == len(checks_of(make_case())) - 1
+    assert len(tls12) == len(checks_of(case)) - 1 == len(checks_of(make_case()))
     narrowed = VALID_CASE.replace('statements = ["S10"]', 'statements = ["S10"]\ntls = ["1.2"]')
     assert [c["statements"] for c in by_level(checks_of(make_case(narrowed)), "model")] == \
         [["S14"]] * 4
@@ -94,8 +96,7 @@ def test_failed_records_say_expected_and_actual(make_case):
     ('"closed"', None, False),
 ])
 def test_outcome_patterns(make_case, pattern, outcome, ok):
-    case = make_case(VALID_CASE.replace('outcomes = {drain = "closed"}',
-                                        f"outcomes = {{drain = {pattern}}}"))
+    case = make_case(VALID_CASE.replace(DRAIN, f"outcomes = {{drain = {pattern}}}"))
     sut = copy.deepcopy(SUT_OK)
     sut[3]["outcome"] = outcome
     (check,) = [c for c in checks_of(case, sut=sut) if c["what"] == "read 'drain' outcome"]
@@ -104,8 +105,7 @@ def test_outcome_patterns(make_case, pattern, outcome, ok):
 
 @pytest.mark.parametrize("have, ok", [(100, True), (99, False), (True, False), (None, False)])
 def test_byte_counts_are_integers(make_case, have, ok):
-    case = make_case(VALID_CASE.replace('outcomes = {drain = "closed"}',
-                                        'outcomes = {drain = "closed"}\nbytes = {drain = 100}'))
+    case = make_case(VALID_CASE.replace(DRAIN, DRAIN + "\nbytes = {drain = 100}"))
     sut = copy.deepcopy(SUT_OK)
     sut[3]["bytes"] = have
     (check,) = [c for c in checks_of(case, sut=sut) if c["what"] == "read 'drain' bytes"]
@@ -175,9 +175,8 @@ def test_peer_expectations_are_checks_only_where_claimed(make_case):
 
 
 def test_a_claim_of_a_group_outside_the_cell_version_does_not_count(make_case):
-    case = make_case(VALID_CASE.replace('peer_expects = ["close_notify"]', '').replace(
-        'outcomes = {drain = "closed"}',
-        'outcomes = {drain = "closed"}\npeer_expects = ["close_notify"]'))
+    case = make_case(with_tls13_group(VALID_CASE.replace('peer_expects = ["close_notify"]', ''))
+                     + 'peer_expects = ["close_notify"]\n')
     peer = copy.deepcopy(PEER_OK)
     peer[4].update(ok=False, detail="timeout")
     assert C.unclaimed_expects(case, "1.3", peer) == []

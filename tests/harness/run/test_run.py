@@ -44,7 +44,7 @@ def test_pass_writes_a_complete_results_file(setup, run_cli):
     assert doc["tool"]["incomplete"] is False
     assert doc["stacks"]["good"]["library"] == "FakeSSL 3.0.2"
     assert doc["stacks"]["good"]["available"] is True
-    assert doc["cases"]["example-case"]["cites"] == ["S1", "S10", "S14", "R1", "R3"]
+    assert doc["cases"]["example-case"]["cites"] == ["S1", "S10", "S14", "R1", "R2"]
     (c,) = doc["cells"]
     assert c["id"] == "example-case/good/tls1.3/blocking/client"
     assert c["verdict"] == "PASS", c["reason"]
