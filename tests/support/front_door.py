@@ -4,9 +4,10 @@ installed or built), from the repository root.
 """
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
+
+from harness.output.results import load
 
 from .build import BUILD, PYTHON, ROOT
 
@@ -27,9 +28,10 @@ def tlsclose(command: str, *args, build: Path | None = BUILD, env: dict | None =
 
 
 def results(out: Path) -> dict | None:
-    """out/results.json, or None when the run wrote none."""
+    """out/results.json as readers get it (harness.output.results.load:
+    checked, check definitions resolved), or None when the run wrote none."""
     path = Path(out) / "results.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    return load(path) if path.exists() else None
 
 
 def run_out(command: str, out: Path, *args, timeout: float = RUN_S,
