@@ -85,7 +85,7 @@ def setup(tmp_path, fake_build):
     assert gone, "processes of the test outlived it"
 
 
-def test_start_one_request_stop(setup, tmp_path):
+def test_start_one_request_stop(setup, tmp_path, fake_build):
     sock, stack, token = setup
     started = daemon("start", sock, "-j", "2")
     assert started.returncode == 0, started.stderr
@@ -97,15 +97,16 @@ def test_start_one_request_stop(setup, tmp_path):
     (cell,) = results.load(tmp_path / "out-served" / "results.json")["cells"]
     assert cell["verdict"] == "PASS"
     # The daemon's pool keeps the servers of the request for the next one.
-    servers = pids_with_env(token)
-    assert servers and pid not in servers
+    servers = pids_with_env(token)                # the shim servers (the stack's env)
+    peer_server = f"{fake_build}/bin/tlsclose-peer --serve"
+    assert servers and pid not in servers and processes_with(peer_server)
     failing = client(sock, *stack("failing", FAKE_SERVE="1", FAKE_OUTCOME_2="complete"))
     assert failing.returncode == 1 and "FAIL failing: [model S10]" in failing.stdout
     stopped = daemon("stop", sock)
     # `stop` returns once the daemon has ended: servers reaped, socket removed.
     assert stopped.returncode == 0, stopped.stderr
     assert not sock.exists()
-    assert wait_gone([pid]) and not pids_with_env(token)
+    assert wait_gone([pid]) and not pids_with_env(token) and not processes_with(peer_server)
 
 
 def test_a_stale_socket_is_an_error_naming_it(setup, tmp_path):
