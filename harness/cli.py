@@ -38,6 +38,8 @@ COMMANDS = {
               "merge the results.json files of one run (ctest entries, shards) into one"),
     "probe": ("harness.commands.probe",
               "black-box mode: the mock peer against a running endpoint; wire checks only"),
+    "endpoints": ("harness.commands.endpoints",
+                  "real clients and servers (curl, nginx, ...) through HTTP/1.1 closure scenarios"),
     "mutate": ("harness.commands.mutate",
                "mutation self-test: which case catches which broken variant of the reference"),
     "daemon": ("harness.commands.daemon",

@@ -207,6 +207,12 @@ void tr_plaintext(const char *dir, int conn, const uint8_t *text, size_t len)
     tc_json_set_int(o, "conn", conn);
     tc_json_set_int(o, "len", (int64_t)len);
     tc_json_set_str(o, "text", shown);
+    /* Plaintext that opens like a TLS record header (a content type 20..24,
+     * then version 3.x) is most likely a record the other side sent after
+     * the closure, where only application bytes belong; cases can tell it
+     * from late or garbled application data this way. */
+    if (len >= 3 && text[0] >= 20 && text[0] <= 24 && text[1] == 3 && text[2] <= 4)
+        tc_json_set_bool(o, "record_header", true);
     emit(o);
 }
 

@@ -27,6 +27,7 @@ from typing import Any
 import jinja2
 
 from . import diff as diff_mod
+from . import endpoints as endpoints_mod
 from . import model, rosetta, traceability
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
@@ -114,15 +115,20 @@ def _axis(cells: list[dict], key: str, order: tuple) -> list[str]:
 
 def _matrix(results: dict) -> dict:
     cells = results["cells"]
+    endpoint_cells = {c["case"]: True for c in cells if endpoints_mod.is_endpoint_cell(c)}
     cases_info = results.get("cases") or {}
     ios = _axis(cells, "io", model.IO_MODES)
     roles = _axis(cells, "role", model.ROLES)
     columns = _columns(results)
     by_slot: dict[tuple, list[tuple[int, dict]]] = {}
     for index, cell in enumerate(cells):
+        if endpoints_mod.is_endpoint_cell(cell):
+            continue                   # the Endpoints section shows them, by rule
         by_slot.setdefault((cell["case"], cell["stack"], str(cell.get("tls"))), []).append(
             (index, cell))
-    case_ids = list(dict.fromkeys(list(cases_info) + [c["case"] for c in cells]))
+    case_ids = list(dict.fromkeys(
+        [cid for cid in cases_info if (cases_info[cid] or {}).get("endpoint") is None]
+        + [c["case"] for c in cells if not endpoint_cells.get(c["case"])]))
     rows = [_matrix_row(cid, cases_info.get(cid) or {}, columns, by_slot, ios, roles)
             for cid in case_ids]
     return {"columns": columns, "ios": ios, "roles": roles,
@@ -176,7 +182,7 @@ def context(results: dict, baseline: dict | None = None) -> dict:
     per_stack = model.counts_by_stack(results)
     stacks = [dict(name=name, counts=c, **{k: (stacks_info.get(name) or {}).get(k, d) for k, d in
                (("title", name), ("api", ""), ("model", ""), ("headline", ""), ("library", ""),
-                ("available", True), ("hint", ""))})
+                ("available", True), ("hint", ""), ("endpoint", ""))})
               for name, c in per_stack.items()]
     tool = results.get("tool") or {}
     return {
@@ -185,6 +191,8 @@ def context(results: dict, baseline: dict | None = None) -> dict:
         "totals": model.counts(results["cells"]), "ncells": len(results["cells"]),
         "findings": results.get("findings") or [], "rules": results.get("rules") or {},
         "matrix": _matrix(results), "trace": traceability.build(results),
+        "endpoints": endpoints_mod.build(results),
+        "has_matrix": any(not endpoints_mod.is_endpoint_cell(c) for c in results["cells"]),
         "rosetta": rosetta.build(results),
         "changes": diff_mod.diff(results, baseline) if baseline is not None else None,
         "index_of": {model.cell_id(c): i for i, c in enumerate(results["cells"])},

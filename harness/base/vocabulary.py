@@ -209,7 +209,7 @@ EVENT_FIELDS = ("ev", "dir", "by", "conn", "type", "epoch", "seq", "len", "level
                 "level_byte", "alert", "code", "malformed", "handshake", "messages", "request_update",
                 "fragment", "hex", "why", "what", "drained", "text", "name", "ok", "detail",
                 "do", "status", "message", "role", "tls", "cipher", "resumed", "error",
-                "in_handshake", "protected", "partial", "takeover")
+                "in_handshake", "protected", "partial", "takeover", "record_header")
 
 # api-level fields of one step: the SSL_shutdown(3) contract values and the
 # native answers of the session queries (`reused` of resume, `resumable` of
@@ -219,3 +219,28 @@ API_FIELDS = ("ret", "error", "queue", "errno", "sent", "received", "reused", "r
 # Steps and actions that only exist in TLS 1.3.
 TLS13_ONLY_OPS = ("keyupdate",)
 TLS13_ONLY_ACTIONS = ("send_keyupdate",)
+
+# -- real endpoints (docs/endpoints.md) ----------------------------------------------------
+# Scenario files (endpoints/scenarios/*.toml) and endpoint files (endpoints/*.toml).
+# What a scenario asks, for the endpoint table: a plain exchange, how the endpoint closes,
+# whether it answers the peer's close_notify, whether it detects a truncation, whether it
+# takes data after a closure alert.
+SCENARIO_QUESTIONS = ("baseline", "closure", "peer-close-notify", "truncation",
+                      "data-after-close-notify")
+HTTP_FRAMING_NAMES = HTTP_FRAMINGS[1:]
+# A client's judged answer: it accepted the response as complete, it rejected it, or (whatever
+# it decided) what it delivered is exactly the body served.
+CLIENT_EXPECTS = ("accept", "reject", "exact-body")
+# A server's judged answer about the request: the application never got it complete.
+SERVER_REQUEST_EXPECTS = ("not-complete",)
+# Where a client puts the body it received: a file ({body}), its standard output, nowhere.
+CLIENT_BODY = ("file", "stdout", "none")
+# How a server gets its listening socket: an inherited descriptor ({listen_fd}), systemd
+# socket activation (descriptor 3, LISTEN_FDS, LISTEN_PID), or it binds one itself.
+SERVER_LISTEN = ("fd", "systemd", "self")
+# With listen = "self", where its port comes from: a free port the tool picked ({port} in its
+# command or config), the `port` group of the `ready` pattern, its own listening sockets.
+SERVER_PORT = ("pick", "ready", "proc")
+CLIENT_PLACEHOLDERS = ("port", "url", "body", "dir", "bin", "root", "cert", "key")
+SERVER_PLACEHOLDERS = ("port", "listen_fd", "backend_port", "dir", "bin", "root", "cert", "key",
+                       "cert_and_key")

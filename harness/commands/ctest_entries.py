@@ -29,6 +29,7 @@ import math
 import sys
 from pathlib import Path
 
+from harness.base.paths import daemon_socket
 from harness.spec import corpus
 from harness.spec.case import Case, load_case
 from harness.base.problems import InvalidInput
@@ -87,7 +88,7 @@ def _entry(case: Case, stack_name: str, stack: Stack | None, root: Path, build: 
 
 
 def _socket(build: Path) -> Path:
-    return build / "matrix" / "daemon.sock"
+    return daemon_socket(build)
 
 
 def _daemon_entries(root: Path, build: Path, python: str) -> list[str]:

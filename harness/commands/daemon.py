@@ -17,8 +17,10 @@ and prints what it answers, and the fixture's cleanup stops it.
   run concurrently; their cells share the daemon's persistent servers
   (harness.run.servers.Pool) and a `-j N` bound on cells in flight.
 - `stop --socket PATH`: asks the daemon to end and returns once it has: its
-  servers reaped, its socket removed (bounded by STOP_WAIT_S). A missing
-  daemon is not an error; a stale socket (nobody listens) is removed.
+  servers reaped, what it cost written to PATH.stats.json
+  (harness.base.paths.daemon_stats: it is no child of whoever ran ctest),
+  its socket removed (bounded by STOP_WAIT_S). A missing daemon is not an
+  error; a stale socket (nobody listens) is removed.
 - A daemon that ends (stop, its watched process gone, idle) ends the cells
   still running in it: its requests in flight get no answer.
 - `start` on a path that exists and is not a socket, or where no socket can
@@ -32,6 +34,7 @@ import argparse
 import io
 import json
 import os
+import resource
 import selectors
 import signal
 import socket
@@ -40,6 +43,7 @@ import sys
 import threading
 from pathlib import Path
 
+from harness.base.paths import daemon_stats
 from harness.base.problems import InvalidInput, ResultsError, UsageError
 from harness.commands import run as run_command
 from harness.run import runner, servers
@@ -97,9 +101,11 @@ class Daemon:
         conn.close()
 
     def _finish(self) -> None:
-        """Servers reaped, socket removed (if it is still ours), then the
-        stop requests answered: `stop` returns when the daemon is done."""
+        """Servers reaped, the cost written, socket removed (if it is still
+        ours), then the stop requests answered: `stop` returns when the
+        daemon is done, and whoever stopped it can read what it cost."""
         self.pool.close()
+        _write_stats(daemon_stats(self.path))
         self.listener.close()
         try:
             if os.stat(self.path).st_ino == self.inode:
@@ -203,6 +209,16 @@ def _end_own_group() -> None:
     except OSError:
         pass
     os._exit(0)
+
+
+def _write_stats(path: Path) -> None:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), \
+        resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    try:
+        path.write_text(json.dumps({"cpu_s": round(cpu, 3), "pid": os.getpid()}) + "\n")
+    except OSError:
+        pass
 
 
 def _stop(args) -> int:

@@ -8,8 +8,9 @@ import argparse
 import os
 import subprocess
 
-from harness.base.paths import ROOT, STACKS_DIR, build_dir
+from harness.base.paths import ENDPOINTS_DIR, ROOT, STACKS_DIR, build_dir
 from harness.base.problems import InvalidInput
+from harness.spec.endpoint import packages_of
 from harness.spec.stack import load_stack, stack_files
 
 NAME = "selftest"
@@ -25,14 +26,16 @@ def add_parser(sub):
 
 
 def packages(args) -> list[str]:
-    """Every stack the project ships is built and tested: their packages."""
+    """Every stack and endpoint the project ships is built and tested: their
+    packages."""
     stacks = []
     for path in stack_files(STACKS_DIR):
         try:
             stacks.append(load_stack(path, ROOT))
         except InvalidInput:
             continue            # the corpus test reports it
-    return sorted({p for s in stacks for p in s.packages})
+    endpoints = packages_of(sorted(ENDPOINTS_DIR.glob("*.toml")), ROOT)
+    return sorted({p for s in stacks for p in s.packages} | set(endpoints))
 
 
 def run(args, argv: list[str]) -> int:

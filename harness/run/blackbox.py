@@ -35,11 +35,11 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from harness.spec.case import Case
+from harness.run.interrupt import Interrupt
 from harness.run.processes import GRACE_S, ProcessResult, parse_lines, signal_name
 from harness.run.checks import group_checks
 from harness.run.evaluate import (Judgement, end_message, last_output, peer_position, tail,
@@ -210,48 +210,12 @@ class _Children:
                     stream.close()
 
 
-class _Interrupt:
-    """SIGINT, SIGTERM and SIGHUP during a probe run only note the signal and
-    wake the wait in progress; the wait then raises KeyboardInterrupt, at a
-    point where every child is known. (Raised inside subprocess.Popen, it
-    would lose a client that already runs, in its own session.)"""
-    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-    def __init__(self):
-        self.r, self.w = os.pipe()
-        os.set_blocking(self.w, False)
-        self.signum: int | None = None
-        self.old: dict = {}
-
-    def _note(self, signum, frame) -> None:
-        self.signum = signum
-        try:
-            os.write(self.w, b"x")
-        except BlockingIOError:
-            pass
-
-    def check(self) -> None:
-        if self.signum is not None:
-            raise KeyboardInterrupt(signal.Signals(self.signum).name)
-
-    def __enter__(self) -> "_Interrupt":
-        if threading.current_thread() is threading.main_thread():
-            self.old = {s: signal.signal(s, self._note) for s in self.SIGNALS}
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for s, handler in self.old.items():
-            signal.signal(s, handler)
-        os.close(self.r)
-        os.close(self.w)
-
-
 class _Streams:
     """Reads several pipes at once into buffers, so that no child ever
     blocks on a full pipe while we wait for something else. A signal noted
     by `interrupt` ends any wait with KeyboardInterrupt."""
 
-    def __init__(self, interrupt: _Interrupt):
+    def __init__(self, interrupt: Interrupt):
         self.sel = selectors.DefaultSelector()
         self.bufs: dict[str, bytearray] = {}
         self.open: set[str] = set()
@@ -385,7 +349,7 @@ def _collect_peer(peer: subprocess.Popen, argv: list[str], streams: _Streams,
                          streams.text("peer_err"), killed)
 
 
-def _execute(cell: ProbeCell, env: Environment, target: Target, interrupt: _Interrupt) -> _Run:
+def _execute(cell: ProbeCell, env: Environment, target: Target, interrupt: Interrupt) -> _Run:
     start = time.monotonic()
     deadline = start + cell.case.deadline_ms / 1000.0
     run = _Run()
@@ -459,7 +423,7 @@ def judge(cell: ProbeCell, peer: ProcessResult) -> Judgement:
 
 
 def run_one(cell: ProbeCell, env: Environment, target: Target, setup: str | None,
-            interrupt: _Interrupt) -> dict:
+            interrupt: Interrupt) -> dict:
     result = _base_result(cell, target)
     if setup:
         result.update(verdict="ERROR", reason=setup)
@@ -491,7 +455,7 @@ def run_probe(cells: list[ProbeCell], target: Target, env: Environment,
     out = []
     # SIGTERM and SIGHUP too: the client command runs in its own session and
     # would outlive a harness that died without killing it.
-    with _Interrupt() as interrupt:
+    with Interrupt() as interrupt:
         try:
             for cell in cells:
                 interrupt.check()

@@ -20,9 +20,10 @@ Contract:
 - `variant_stack(stack, variant)` is the reference stack under another name
   with TLSCLOSE_MUTANT set and its [[known]] entries kept, so a deviation
   the real library already has is not counted as a catch.
-- `tally(cases, variants, results)` -> the mutation document
-  {"variants": [...{"caught_by": [case...]}], "cases": {id: {"caught": [...],
-  "unproven": why|None}}, "coverage": float, "unproven": [id...]}.
+- `tally(cases, {reference: variants}, results, references)` -> the mutation
+  document {"references": [...], "variants": [...{"reference", "caught_by":
+  [case...]}], "cases": {id: {"caught": ["REFERENCE~VARIANT"...], "unproven":
+  why|None}}, "coverage": float, "unproven": [id...]}.
 Pure but for `variants`, which starts the shim once.
 """
 from __future__ import annotations
@@ -87,20 +88,23 @@ def plan(cases: list[Case], stack: Stack, variant_list: list[dict]) -> list[Cell
     return cells
 
 
-def tally(cases: list[Case], variant_list: list[dict], results: list[dict],
-          reference: str) -> dict:
+def tally(cases: list[Case], variant_lists: dict[str, list[dict]], results: list[dict],
+          references: list[str]) -> dict:
+    """`variant_lists`: per reference stack, its variants. A catch is named
+    REFERENCE~VARIANT: the same broken behaviour on another library is
+    another proof."""
     caught: dict[str, set] = {c.id: set() for c in cases}
     for cell in results:
-        variant = cell["stack"].split("~", 1)[1] if "~" in cell["stack"] else None
-        if variant and cell.get("verdict") == "FAIL":
-            caught.setdefault(cell["case"], set()).add(variant)
-    by_variant = {v["mutant"]: [cid for cid in sorted(caught) if v["mutant"] in caught[cid]]
-                  for v in variant_list}
+        if "~" in cell["stack"] and cell.get("verdict") == "FAIL":
+            caught.setdefault(cell["case"], set()).add(cell["stack"])
+    variants = [{**v, "reference": ref,
+                 "caught_by": [cid for cid in sorted(caught) if f"{ref}~{v['mutant']}" in caught[cid]]}
+                for ref, vlist in variant_lists.items() for v in vlist]
     per_case = {c.id: {"caught": sorted(caught[c.id]), "unproven": c.unproven}
                 for c in cases}
     proven = [cid for cid, entry in per_case.items() if entry["caught"]]
-    return {"reference": reference,
-            "variants": [{**v, "caught_by": by_variant[v["mutant"]]} for v in variant_list],
+    return {"reference": references[0], "references": list(references),
+            "variants": variants,
             "cases": per_case,
             "coverage": round(len(proven) / len(per_case), 4) if per_case else 1.0,
             "unproven": sorted(cid for cid, e in per_case.items() if not e["caught"])}

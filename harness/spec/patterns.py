@@ -87,7 +87,7 @@ def window(pattern: dict, events: list[dict]) -> tuple[list[dict] | None, str]:
     if "after" in pattern:
         anchor = _first(pattern["after"], events)
         if anchor is None:
-            return None, f"after {describe(pattern['after'])} (never seen)"
+            return None, f" after {describe(pattern['after'])} (never seen)"
         lo = anchor + 1
         notes.append(f"after {describe(pattern['after'])}")
     if "before" in pattern:

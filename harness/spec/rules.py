@@ -18,7 +18,9 @@ and SHOULD in capitals are RFC 2119 words (SHALL means MUST), a lower-case
 - hygiene: a SHOULD not followed.
 
 `statements` are the catalogue ids (R1-R12, harness.spec.catalogue) a rule
-belongs to, for traceability. Contract: RULES maps id -> Rule; nothing here
+belongs to, for traceability; an RFC 9112 rule names the TLS closure
+statement it rests on. The RFC 9112 rules are checked by the scenarios of
+`tlsclose endpoints` (docs/endpoints.md), never by a case. Contract: RULES maps id -> Rule; nothing here
 reads files or changes.
 """
 from __future__ import annotations
@@ -149,6 +151,39 @@ RULES: dict[str, Rule] = dict([
           the underlying transport after the TLS connection is closed, the TLS implementation
           MUST receive a "close_notify" alert before indicating end-of-data to the application
           layer.""", ("R6",)),
+    # -- HTTP/1.1 over TLS (RFC 9112), for the real endpoints of `tlsclose endpoints` ------------
+    # The statements are the TLS closure ids the HTTP rule rests on: an HTTP message cut by a
+    # transport close is R7's truncation seen one layer up.
+    _rule("http-incomplete-response-not-complete", BOTH, "RFC 9112 §8", "MUST", "security",
+          """A client that receives an incomplete response message, which can occur when a
+          connection is closed prematurely or when decoding a supposedly chunked transfer coding
+          fails, MUST record the message as incomplete. (...) A message body that uses the
+          chunked transfer coding is incomplete if the zero-sized chunk that terminates the
+          encoding has not been received. A message that uses a valid Content-Length is
+          incomplete if the size of the message body received (in octets) is less than the value
+          given by Content-Length.""", ("R7",)),
+    _rule("http-close-delimited-needs-closure-alert", BOTH, "RFC 9112 §9.8, §8", "MUST",
+          "security", """A response that has neither chunked transfer coding nor Content-Length
+          is complete only if a valid closure alert has been received. Treating an incomplete
+          message as complete could expose implementations to attack. (§8: a client that
+          receives an incomplete response message (...) MUST record the message as
+          incomplete.)""", ("R7",)),
+    _rule("http-framed-response-complete-after-incomplete-close", BOTH, "RFC 9112 §9.8",
+          "SHOULD", "hygiene", """When encountering an incomplete close, a client SHOULD treat
+          as completed all requests for which it has received either as much data as specified
+          in the Content-Length header field or the terminal zero-length chunk (when
+          Transfer-Encoding of chunked is used).""", ("R7",)),
+    _rule("http-incomplete-request-not-complete", BOTH, "RFC 9112 §6.3, §8", "MUST", "security",
+          """If the sender closes the connection or the recipient times out before the indicated
+          number of octets are received, the recipient MUST consider the message to be
+          incomplete and close the connection. (§8: A message body that uses the chunked
+          transfer coding is incomplete if the zero-sized chunk that terminates the encoding has
+          not been received.)""", ("R7",)),
+    _rule("http-client-sends-closure-alert", BOTH, "RFC 9112 §9.8", "MUST", "interop",
+          """Clients MUST send a closure alert before closing the connection.""", ("R1",)),
+    _rule("http-server-initiates-closure-alerts", BOTH, "RFC 9112 §9.8", "MUST", "interop",
+          """Servers MUST attempt to initiate an exchange of closure alerts with the client
+          before closing the connection.""", ("R1",)),
 ])
 
 

@@ -2,7 +2,8 @@
 under schemas/, and used to validate case and stack files.
 
 Contract:
-- `build(name)` returns the schema of a file format ("case", "stack") as a
+- `build(name)` returns the schema of a file format ("case", "stack", and
+  the endpoint formats "scenario" and "endpoint" of harness.spec.endpoint_schema) as a
   dict, made from harness.base.vocabulary (ops, actions, their fields and
   kinds), so the words of the protocol are defined once. The files under
   schemas/ are its output, for editors that read JSON Schema for TOML;
@@ -34,124 +35,17 @@ from pathlib import Path
 from harness.base import vocabulary as V
 from harness.base.paths import SCHEMAS_DIR, build_dir
 from harness.base.problems import Problems
-from harness.spec import catalogue, rules
+from harness.spec import catalogue, endpoint_schema, rules
+from harness.spec.schema_blocks import (BASE_URI, DRAFT, ERROR_NAME_PATTERN, ID_PATTERN,
+                                        LABEL_PATTERN, RET_PATTERN, action_defs, alert,
+                                        boolean, dispatch, enum, event_pattern, integer,
+                                        kind, string_list, table, text)
 
-DRAFT = "https://json-schema.org/draft/2020-12/schema"
-BASE_URI = "https://tlsclose.invalid/schemas/"
-NAMES = ("case", "stack")
+NAMES = ("case", "stack", "scenario", "endpoint")
 # A directory where documents that passed their schema are remembered;
 # default: BUILD/validated when there is a build tree, else none.
 CACHE_ENV = "TLSCLOSE_VALIDATION_CACHE"
 
-MARKER_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
-HEX_PATTERN = r"^(\s*[0-9a-fA-F]{2})*\s*$"
-NONBLANK = r"\S"
-ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-LABEL_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$"
-RET_PATTERN = r"^\s*(<|<=|>|>=|==|!=)\s*-?\d+\s*$"
-ERROR_NAME_PATTERN = r"^$|^[A-Z][A-Z0-9_]*$"
-
-
-# -- building blocks ------------------------------------------------------------------
-
-def integer(lo: int, hi: int) -> dict:
-    return {"type": "integer", "minimum": lo, "maximum": hi, "x-what": "an integer"}
-
-
-def text(one_line: bool = False, max_length: int | None = None) -> dict:
-    node = {"type": "string", "pattern": NONBLANK, "x-what": "a string",
-            "x-pattern": "must not be empty"}
-    if one_line:
-        # A value ending in a newline (a TOML multi-line string) is still one line.
-        node = {"allOf": [node, {"pattern": r"^[^\n]*\n?$", "x-pattern": "must be one line"}]}
-    if max_length:
-        node = {"allOf": [node, {"maxLength": max_length,
-                                 "x-message": f"longer than {max_length} characters"}]}
-    return node
-
-
-def boolean() -> dict:
-    return {"type": "boolean", "x-what": "true or false"}
-
-
-def enum(values: Iterable[str], unknown: str | None = None) -> dict:
-    values = list(values)
-    node = {"enum": values}
-    if unknown:
-        node["x-unknown"] = unknown
-    return node
-
-
-def string_list(allowed: Iterable[str] | None = None, nonempty: bool = True,
-                what: str = "an array of strings") -> dict:
-    item = {"type": "string", "pattern": NONBLANK, "x-what": "a string",
-            "x-pattern": "must not be empty"}
-    if allowed is not None:
-        item = {**enum(allowed, "unknown value {value!r} (allowed: {allowed})"),
-                "type": "string", "x-what": "a string"}
-    node = {"type": "array", "items": item, "uniqueItems": True, "x-what": what}
-    if nonempty:
-        node["minItems"] = 1
-    return node
-
-
-def table(properties: dict, required: Iterable[str] = (), what: str = "a table",
-          closed: bool = True) -> dict:
-    node = {"type": "object", "properties": properties, "x-what": what}
-    if closed:
-        node["additionalProperties"] = False
-    if required:
-        node["required"] = list(required)
-    return node
-
-
-def alert() -> dict:
-    return {"oneOf": [integer(0, 255), {"enum": list(V.ALERTS)}],
-            "x-unknown": "unknown alert {value!r} (a name of the TLS alert registry or 0..255)"}
-
-
-def level() -> dict:
-    return {"oneOf": [integer(0, 255), {"enum": list(V.ALERT_LEVELS)}],
-            "x-unknown": "must be \"warning\", \"fatal\" or a level byte 0..255"}
-
-
-def kind(spec: object) -> dict:
-    """The schema of one field kind of the vocabulary."""
-    if isinstance(spec, tuple) and spec[0] == "enum":
-        return enum(spec[1:], "must be one of {allowed}, not {value!r}")
-    if isinstance(spec, tuple) and spec[0] == "int":
-        return integer(spec[1], spec[2])
-    return {
-        "bool": boolean,
-        "size": lambda: integer(0, V.MAX_BYTES),
-        "count": lambda: integer(1, V.MAX_BYTES),
-        "record": lambda: integer(1, V.MAX_RECORD),
-        "ms": lambda: integer(1, V.MAX_TIMEOUT_MS),
-        "text": text,
-        "marker": lambda: {"type": "string", "pattern": MARKER_PATTERN, "x-what": "a string",
-                           "x-pattern": "must be 1-64 characters of A-Z a-z 0-9 _ . -"},
-        "hex": lambda: {"type": "string", "pattern": HEX_PATTERN,
-                        "x-what": "a string of hex digits",
-                        "x-pattern": "must be pairs of hex digits"},
-        "alert": lambda: {"$ref": "#/$defs/alert"},
-        "level": level,
-        "records": lambda: {"type": "array", "items": integer(0, V.MAX_RECORD), "minItems": 1,
-                            "x-what": "an array of record sizes"},
-        "alert_list": lambda: {"type": "array", "items": {"$ref": "#/$defs/alert"},
-                               "x-what": "an array of alerts"},
-    }[spec]()
-
-
-def dispatch(key: str, variants: dict[str, str], unknown: str) -> dict:
-    """A table whose `key` picks one of `variants` (value -> $defs name):
-    an unknown value is reported on the key, a known one checks the rest."""
-    return {
-        "type": "object", "x-what": "a table",
-        "required": [key],
-        "properties": {key: enum(variants, unknown)},
-        "allOf": [{"if": {"properties": {key: {"const": value}}, "required": [key]},
-                   "then": {"$ref": f"#/$defs/{name}"}} for value, name in variants.items()],
-    }
 
 
 # -- the case format --------------------------------------------------------------------
@@ -170,16 +64,6 @@ def _step_defs() -> dict:
             node["not"] = {"required": ["bytes", "until"],
                            "x-message": "read takes either bytes or until, not both"}
         defs[f"step_{op}"] = node
-    return defs
-
-
-def _action_defs() -> dict:
-    defs = {}
-    for do, fields in V.PEER_ACTIONS.items():
-        props = {"do": {"const": do}, **{k: kind(v) for k, v in V.ACTION_COMMON.items()
-                                         if k != "do"},
-                 **{k: kind(v) for k, v in fields.items()}}
-        defs[f"action_{do}"] = table(props, V.PEER_REQUIRED.get(do, ()))
     return defs
 
 
@@ -230,24 +114,6 @@ def _outcome_pattern() -> dict:
     one = {"type": "string", "x-what": "an outcome or a list of outcomes"}
     return {"anyOf": [one, {"type": "array", "items": one, "minItems": 1}],
             "x-unknown": "must be an outcome or a non-empty list of outcomes"}
-
-
-def _event_pattern(nested: bool, must: bool) -> dict:
-    value = {"anyOf": [{"type": ["string", "integer", "boolean"]},
-                       {"type": "array", "minItems": 1,
-                        "items": {"type": ["string", "integer", "boolean"]}}],
-             "x-unknown": "must be a string, integer or boolean, or a list of them"}
-    props = {f: value for f in V.EVENT_FIELDS}
-    for f, allowed in (("ev", V.PEER_EVENTS), ("dir", ("sent", "recv")),
-                       ("by", ("peer", "library", "sut"))):
-        props[f] = {"anyOf": [enum(allowed), {"type": "array", "items": enum(allowed)}],
-                    "x-unknown": f"unknown value {{value!r}} (known: {', '.join(allowed)})"}
-    if not nested:
-        props["after"] = {"$ref": "#/$defs/event_anchor"}
-        props["before"] = {"$ref": "#/$defs/event_anchor"}
-        if must:
-            props["count"] = integer(1, 100000)
-    return table(props, what="an event pattern table")
 
 
 def _api_fields() -> dict:
@@ -360,10 +226,10 @@ def case_schema() -> dict:
             "description": "One scenario: the mock peer's script, the stack's steps and what "
                            "must be observed (docs/case-format.md).",
             **table(props, ("id", "title", "cites", "refs", "why", "peer", "steps", "expect")),
-            "$defs": {**_step_defs(), **_action_defs(), **_personality_defs(),
-                      "event_must": _event_pattern(False, True),
-                      "event_must_not": _event_pattern(False, False),
-                      "event_anchor": _event_pattern(True, False),
+            "$defs": {**_step_defs(), **action_defs(), **_personality_defs(),
+                      "event_must": event_pattern(False, True),
+                      "event_must_not": event_pattern(False, False),
+                      "event_anchor": event_pattern(True, False),
                       "api_steps": _api_fields(), "alert": alert(), "cipher": _cipher()}}
 
 
@@ -412,6 +278,8 @@ def stack_schema() -> dict:
 
 
 def build(name: str) -> dict:
+    if name in ("scenario", "endpoint"):
+        return endpoint_schema.build(name)
     return {"case": case_schema, "stack": stack_schema}[name]()
 
 

@@ -15,6 +15,7 @@ static shim_driver mutant;        /* its broken copy */
 static struct {
     int shutdowns;        /* shutdown calls that returned without a want */
     bool read_closed;     /* a read reported the peer's close_notify */
+    const shim_session *closed;  /* the session the last such shutdown was on */
 } seen;
 
 static bool is(const shim_call *c, const char *outcome)
@@ -166,15 +167,34 @@ static int quiet_is_loud(shim_session *s, shim_call *c)
 
 /* Memory mode: what the library wrote after a close call never reaches
  * the socket, as if the application dropped the buffer. */
+/* Only the closed connection's output is lost: a later connection of the
+ * same script (a resumption) starts with its own handshake intact. A new
+ * session forgets the closed one (its memory may be reused). */
+static int session_new_fresh(void *ctx, int fd, int conn_index, shim_session **s)
+{
+    seen.closed = NULL;
+    return orig->session_new(ctx, fd, conn_index, s);
+}
+
+/* SSL_clear makes the same object the next connection's. */
+static int clear_fresh(shim_session *s, shim_call *c)
+{
+    seen.closed = NULL;
+    return orig->clear(s, c);
+}
+
 static size_t output_dropped(shim_session *s, uint8_t *b, size_t cap)
 {
     size_t n = orig->mem_take_output(s, b, cap);
-    return seen.shutdowns > 0 ? 0 : n;
+    return seen.shutdowns > 0 && s == seen.closed ? 0 : n;
 }
 
 static int shutdown_counted(shim_session *s, shim_call *c)
 {
-    return count_shutdown(orig->shutdown(s, c), c);
+    int rc = count_shutdown(orig->shutdown(s, c), c);
+    if (seen.shutdowns > 0)
+        seen.closed = s;
+    return rc;
 }
 
 /* ---- writes, flags, sessions, key updates ----------------------------------------- */
@@ -258,6 +278,9 @@ static void m_loud(shim_driver *d)
 }
 static void m_dropped(shim_driver *d)
 {
+    d->session_new = session_new_fresh;
+    if (d->clear)
+        d->clear = clear_fresh;
     d->shutdown = shutdown_counted;
     if (d->mem_take_output)
         d->mem_take_output = output_dropped;

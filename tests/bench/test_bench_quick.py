@@ -55,6 +55,7 @@ def test_quick_matrix_runs_only_the_bench_case_entries(quick):
 def test_targets_are_judged_only_where_measured_in_full(quick):
     done, doc = quick
     assert set(doc["targets"]) == {"ratio"}  # a partial matrix is not judged
+    assert "stacks" not in doc                # --quick leaves out the whole matrices
     assert doc["targets"]["ratio"]["target"] == 2.0
     lines = done.stdout.splitlines()
     assert [line.split()[0] for line in lines] == \

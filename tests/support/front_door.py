@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from harness.output.results import load
+from harness.output.results import load as load_results
 
 from .build import BUILD, PYTHON, ROOT
 
@@ -28,10 +28,10 @@ def tlsclose(command: str, *args, build: Path | None = BUILD, env: dict | None =
 
 
 def results(out: Path) -> dict | None:
-    """out/results.json as readers get it (harness.output.results.load:
+    """out/results.json as readers see it (harness.output.results.load:
     checked, check definitions resolved), or None when the run wrote none."""
     path = Path(out) / "results.json"
-    return load(path) if path.exists() else None
+    return load_results(path) if path.exists() else None
 
 
 def run_out(command: str, out: Path, *args, timeout: float = RUN_S,

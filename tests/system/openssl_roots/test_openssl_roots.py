@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from harness.base import versions
-from harness.run.evaluate import api_expectations
+from harness.run.checks import api_expectations
 from harness.run.matrix import expand
 from harness.spec.corpus import load_cases
 from harness.spec.stack import load_stack
@@ -156,7 +156,7 @@ def test_openssl_version_strings_select_their_ranges():
     assert versions.library_version("OpenSSL 3.2.1 30 Jan 2024") == (3, 2, 1)
     [case] = load_cases([ROOT / "cases" / f"{SAMPLE[0]}.toml"], ROOT)
     cell = expand([case], [load_stack(ROOT / "stacks" / "openssl" / "openssl.toml", ROOT)])[0]
-    errors = {lib: {f.get("error") for f in api_expectations(cell, lib).values()} - {None}
+    errors = {lib: {f.get("error") for f in api_expectations(cell.case, lib).values()} - {None}
               for lib in ("OpenSSL 1.1.1w  11 Sep 2023", "OpenSSL 3.0.19 27 Jan 2026")}
     assert errors == {"OpenSSL 1.1.1w  11 Sep 2023": {"SSL_ERROR_SYSCALL"},
                       "OpenSSL 3.0.19 27 Jan 2026": {"SSL_ERROR_SSL"}}

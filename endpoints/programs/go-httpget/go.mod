@@ -1,0 +1,3 @@
+module tlsclose/httpget
+
+go 1.19
