@@ -1,8 +1,9 @@
-"""`tlsclose mutate` (harness/commands/mutate.py) with the fake shim as the
-reference stack: its variants (tests/support/fakes/fake_shim.py --mutants)
-are caught, not caught or hang; mutation.json says which; the exit status
-follows the coverage, the cases that say why they are unproven, and cells
-that broke."""
+"""`tlsclose mutate` (harness/commands/mutate.py) with the fake shim as both
+reference stacks (openssl, then gnutls for the cases openssl's variants
+cannot show failing): its variants (tests/support/fakes/fake_shim.py
+--mutants) are caught, not caught or hang; mutation.json says which; the
+exit status follows the coverage, the cases that say why they are unproven,
+and cells that broke."""
 from __future__ import annotations
 
 import json
@@ -53,14 +54,15 @@ WHY = 'unproven = "what the read reports is the only check, and no variant chang
 @pytest.fixture
 def mutate(tmp_path, fake_build, run_cli):
     """Runs `tlsclose mutate` on the given cases with the fake shim as the
-    reference stack `openssl` and these variants; returns the exit status,
-    the output and mutation.json."""
-    def run(cases: dict[str, str], variants: str, *extra: str):
+    reference stacks `openssl` (these variants) and `gnutls` (`second`);
+    returns the exit status, the output and mutation.json."""
+    def run(cases: dict[str, str], variants: str, *extra: str, second: str = "harmless"):
         cases_dir = tmp_path / "cases"
         for cid, text in cases.items():
             write_case(cases_dir, text, cid)
         stacks = tmp_path / "stacks"
         write_stack(stacks, name="openssl", env=f'{{FAKE_MUTANTS = "{variants}"}}')
+        write_stack(stacks, name="gnutls", env=f'{{FAKE_MUTANTS = "{second}"}}')
         rc, out, err = run_cli("mutate", "--cases-dir", cases_dir, "--stacks-dir", stacks,
                                "--build-dir", fake_build, "-j", "2", "--out", tmp_path / "m",
                                *extra)
@@ -73,21 +75,34 @@ def test_caught_uncaught_and_hung(mutate):
     rc, out, doc = mutate({"caught": CAUGHT.replace("example-case", "caught"),
                            "uncaught": UNCAUGHT.format(id="uncaught", unproven=WHY)},
                           "outcome-2-complete,mode-hang,harmless")
-    assert {v["mutant"]: v["caught_by"] for v in doc["variants"]} == {
-        "outcome-2-complete": ["caught"], "mode-hang": [], "harmless": []}
-    assert doc["cases"]["caught"] == {"caught": ["outcome-2-complete"], "unproven": None}
+    assert doc["references"] == ["openssl", "gnutls"]
+    assert {f"{v['reference']}~{v['mutant']}": v["caught_by"] for v in doc["variants"]} == {
+        "openssl~outcome-2-complete": ["caught"], "openssl~mode-hang": [],
+        "openssl~harmless": [], "gnutls~harmless": []}
+    assert doc["cases"]["caught"] == {"caught": ["openssl~outcome-2-complete"],
+                                      "unproven": None}
     assert doc["cases"]["uncaught"]["caught"] == []
     assert doc["unproven"] == ["uncaught"] and doc["coverage"] == 0.5
     # A variant that makes a cell hang ran into the deadline: listed, never a catch.
     assert sorted(doc["hung_cells"]) == ["caught/openssl~mode-hang/tls1.3/blocking/client",
                                          "uncaught/openssl~mode-hang/tls1.3/blocking/client"]
     assert doc["broken_cells"] == [] and doc["corpus"]
-    assert "3 variants of openssl, 2 cases: 50.0 % caught" in out
-    assert "mode-hang" in out and "(NOT CAUGHT)" in out
+    assert "4 variants of openssl, gnutls, 2 cases: 50.0 % caught" in out
+    assert "openssl~mode-hang" in out and "(NOT CAUGHT)" in out
     assert "2 cells hung under a variant (TIMEOUT, not a catch)" in out
     assert "unproven: uncaught: what the read reports is the only check" in out
     # Half the cases caught: below the default 0.95.
     assert rc == 1
+
+
+def test_the_second_reference_runs_what_the_first_did_not_catch(mutate):
+    rc, out, doc = mutate({"caught": CAUGHT.replace("example-case", "caught"),
+                           "uncaught": UNCAUGHT.format(id="uncaught", unproven=WHY)},
+                          "outcome-2-complete", second="outcome-3-truncated")
+    assert doc["cases"]["uncaught"]["caught"] == ["gnutls~outcome-3-truncated"]
+    assert doc["cases"]["caught"]["caught"] == ["openssl~outcome-2-complete"]
+    assert doc["unproven"] == [] and doc["coverage"] == 1.0
+    assert rc == 0, out
 
 
 @pytest.mark.parametrize("min_coverage, code", [("0.5", 0), ("0.51", 1), ("0", 0)])

@@ -41,24 +41,39 @@ def test_tally_counts_only_fails_as_catches(cases):
              result("c-three", "harmless", "SKIP"), result("c-three", "lies", "PASS"),
              # the reference stack's own cells are never catches
              result("c-three", None, "FAIL")]
-    doc = mutation.tally(cases, variants, cells, "openssl")
-    assert doc["reference"] == "openssl"
-    assert [(v["mutant"], v["caught_by"]) for v in doc["variants"]] == [
-        ("lies", ["c-one", "c-two"]), ("hangs", []), ("harmless", [])]
+    doc = mutation.tally(cases, {"openssl": variants}, cells, ["openssl"])
+    assert (doc["reference"], doc["references"]) == ("openssl", ["openssl"])
+    assert [(v["reference"], v["mutant"], v["caught_by"]) for v in doc["variants"]] == [
+        ("openssl", "lies", ["c-one", "c-two"]), ("openssl", "hangs", []),
+        ("openssl", "harmless", [])]
     assert doc["variants"][0]["breaks"] == "breaks lies"
     assert doc["cases"] == {
-        "c-one": {"caught": ["lies"], "unproven": None},
-        "c-two": {"caught": ["lies"], "unproven": None},
+        "c-one": {"caught": ["openssl~lies"], "unproven": None},
+        "c-two": {"caught": ["openssl~lies"], "unproven": None},
         "c-three": {"caught": [], "unproven": "records what the documents leave open"}}
     assert doc["unproven"] == ["c-three"]
     assert doc["coverage"] == round(2 / 3, 4)
 
 
+def test_a_catch_names_its_reference(cases):
+    """The same variant on a second reference library is another proof:
+    a case the first reference cannot show failing may be caught there."""
+    variants = {"openssl": [variant("lies")], "gnutls": [variant("lies")]}
+    cells = [result("c-one", "lies", "FAIL"), result("c-three", "lies", "PASS"),
+             result("c-three", "lies", "FAIL", stack="gnutls")]
+    doc = mutation.tally(cases, variants, cells, ["openssl", "gnutls"])
+    assert [(v["reference"], v["caught_by"]) for v in doc["variants"]] == [
+        ("openssl", ["c-one"]), ("gnutls", ["c-three"])]
+    assert doc["cases"]["c-three"]["caught"] == ["gnutls~lies"]
+    assert doc["unproven"] == ["c-two"] and doc["coverage"] == round(2 / 3, 4)
+
+
 def test_coverage_of_an_all_caught_and_an_empty_corpus(cases):
+    one = {"openssl": [variant("lies")]}
     cells = [result(c.id, "lies", "FAIL") for c in cases]
-    assert mutation.tally(cases, [variant("lies")], cells, "openssl")["coverage"] == 1.0
-    assert mutation.tally([], [variant("lies")], [], "openssl")["coverage"] == 1.0
-    assert mutation.tally(cases, [variant("lies")], [], "openssl")["coverage"] == 0.0
+    assert mutation.tally(cases, one, cells, ["openssl"])["coverage"] == 1.0
+    assert mutation.tally([], one, [], ["openssl"])["coverage"] == 1.0
+    assert mutation.tally(cases, one, [], ["openssl"])["coverage"] == 0.0
 
 
 def test_plan_runs_one_cell_per_variant_and_case(cases, make_stack):
