@@ -13,7 +13,8 @@ and prints what it answers, and the fixture's cleanup stops it.
   (ctest: the fixture's parent, watched through a pidfd, an event), or, as a
   last resort, after IDLE_S without a request.
 - A request is one JSON line {"argv": [run arguments]}; the answer one JSON
-  line {"exit": N, "output": "what `tlsclose run` would print"}. Requests
+  line {"exit": N, "output": "what `tlsclose run` would print"}. A line
+  that is not such a request is answered with exit 2 and runs nothing. Requests
   run concurrently; their cells share the daemon's persistent servers
   (harness.run.servers.Pool) and a `-j N` bound on cells in flight.
 - `stop --socket PATH`: asks the daemon to end and returns once it has: its
@@ -93,7 +94,13 @@ class Daemon:
                 self.stopping.set()
                 os.write(self.wake_w, b"x")
                 return                    # serve() answers after its cleanup
-            f.write((json.dumps(self.run(request.get("argv") or [])) + "\n").encode())
+            argv = request.get("argv")
+            if isinstance(argv, list) and all(isinstance(a, str) for a in argv):
+                answer = self.run(argv)
+            else:                         # never the default matrix for a garbled line
+                answer = {"exit": 2, "output": "tlsclose daemon: a request is one line "
+                                               "{\"argv\": [run arguments...]}\n"}
+            f.write((json.dumps(answer) + "\n").encode())
             f.flush()
         except OSError:
             pass                          # the client went away

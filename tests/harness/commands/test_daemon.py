@@ -228,3 +228,20 @@ def test_the_client_passes_output_and_exit_through(tmp_path):
 def test_stop_without_a_daemon_is_fine(tmp_path):
     done = daemon("stop", tmp_path / "none.sock")
     assert done.returncode == 0 and done.stderr == ""
+
+
+@pytest.mark.parametrize("line", [b"garbage\n", b"[1, 2]\n", b'{"args": []}\n',
+                                  b'{"argv": ["--case", 7]}\n'])
+def test_a_request_that_is_not_one_runs_nothing(setup, line):
+    """A line without an argv list is refused: `run` without arguments would
+    be the whole default matrix."""
+    sock, stack, _ = setup
+    assert daemon("start", sock).returncode == 0
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(WAIT_S)
+        s.connect(str(sock))
+        s.sendall(line)
+        answer = json.loads(s.makefile("rb").readline())
+    assert answer == {"exit": 2, "output": 'tlsclose daemon: a request is one line '
+                                           '{"argv": [run arguments...]}\n'}
+    assert client(sock, *stack("fake")).returncode == 0          # and it still serves
