@@ -49,7 +49,10 @@ def ant_timestamp(iso: object) -> str | None:
 def _properties(parent: ET.Element, pairs: list[tuple[str, object]]) -> None:
     props = ET.SubElement(parent, "properties")
     for name, value in pairs:
-        ET.SubElement(props, "property", name=clean(name), value=clean(value))
+        # null in results.json (a stack that is not built has no library, a tree
+        # outside git no commit) is an empty value, not the word "None".
+        ET.SubElement(props, "property", name=clean(name),
+                      value="" if value is None else clean(value))
 
 
 def _details(cell: dict) -> str:

@@ -26,13 +26,18 @@ SYMBOLS = {"PASS": "\u2713", "KNOWN": "\u25c6", "SKIP": "\u25cb", "FAIL": "\u271
            "ERROR": "!", "TIMEOUT": "\u25f7", "CRASH": "\u2620"}
 
 
+# The results.json format the writers read (docs/results-format.md): 2 has check
+# levels, rules, findings and stack headlines, which format 1 lacks.
+FORMAT = 2
+
+
 def check_document(results: Any) -> None:
     """Raises ResultsError unless results has the shape every writer relies on."""
     if not isinstance(results, dict):
         raise ResultsError("results: expected a JSON object")
-    fmt = results.get("format", 1)
-    if fmt != 1:
-        raise ResultsError(f"results: format {fmt!r} is not supported (expected 1)")
+    fmt = results.get("format")
+    if fmt != FORMAT:
+        raise ResultsError(f"results: format {fmt!r} is not supported (expected {FORMAT})")
     for key in ("tool", "stacks", "cases"):
         if not isinstance(results.get(key, {}), dict):
             raise ResultsError(f"results: '{key}' must be an object")

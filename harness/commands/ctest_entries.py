@@ -7,7 +7,7 @@ One entry per case × default stack, named CASE@STACK, running
       --no-build --case CASE --stack STACK --out BUILD/matrix/CASE@STACK --no-report
 which hands those `run` arguments to the harness daemon the fixture
 `matrix-daemon` starts (matrix-daemon-start / -stop entries), or runs the
-harness itself when no daemon answers
+harness itself when there is no daemon socket (a stale one is an error)
 (results.json only: the matrix job merges the pieces and reports once), with
 bytecode cached under BUILD/pycache, a TIMEOUT that covers every cell of the
 entry timing out, and LABELS: conformance, the stack, tls1.x, IO modes, roles

@@ -85,6 +85,11 @@ def pack(doc: dict) -> dict:
     return {**doc, "check_defs": defs, "cells": cells}
 
 
+def is_ref(value: object) -> bool:
+    """An index into check_defs: a JSON integer >= 0 (true and false are not)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 def unpack(doc: dict) -> dict:
     defs = doc.get("check_defs")
     if not isinstance(defs, list):
@@ -94,7 +99,7 @@ def unpack(doc: dict) -> dict:
         checks = []
         for check in cell.get("checks") or []:
             ref = check.get("def") if isinstance(check, dict) else None
-            base = defs[ref] if isinstance(ref, int) and 0 <= ref < len(defs) else {}
+            base = defs[ref] if is_ref(ref) and ref < len(defs) else {}
             checks.append({**base, **{k: v for k, v in check.items() if k != "def"}})
         cells.append({**cell, "checks": checks}) if isinstance(cell, dict) else cells.append(cell)
     out = {k: v for k, v in doc.items() if k != "check_defs"}

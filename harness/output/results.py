@@ -28,12 +28,14 @@ from pathlib import Path
 from harness.base import files
 from harness.base.problems import ResultsError
 from harness.output import findings as F
-from harness.output.compact import compact_cell, pack, unpack
+from harness.output.compact import compact_cell, is_ref, pack, unpack
 from harness.spec import catalogue
 from harness.spec.rules import RULES
 from harness.base import vocabulary as V
 
-FORMAT = 1
+# 2: the three verdict levels (check levels, rules, findings, check_defs); a file of
+# format 1 has none of them and is not read.
+FORMAT = 2
 VERDICTS = ("PASS", "FAIL", "KNOWN", "SKIP", "ERROR", "TIMEOUT", "CRASH")
 BROKEN = ("ERROR", "TIMEOUT", "CRASH")
 EXIT_FAIL = 1
@@ -247,7 +249,7 @@ def _check_refs(path: Path, doc: dict) -> None:
         for j, check in enumerate(cell.get("checks") or []):
             ref = check.get("def") if isinstance(check, dict) else None
             if "def" in (check if isinstance(check, dict) else {}) and not (
-                    isinstance(ref, int) and 0 <= ref < len(defs)):
+                    is_ref(ref) and ref < len(defs)):
                 raise ResultsError(f"{path}: cells[{i + 1}].checks[{j + 1}]: "
                                    f"'def' {ref!r} names no entry of check_defs")
 

@@ -20,6 +20,12 @@ from harness.spec import patterns as P
 from harness.spec.case import Case
 
 
+def _is_int(value: object) -> bool:
+    # JSON true/false are Python bools, which are ints too: a shim that
+    # printed "ret": false did not return 0.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def record(level: str, step: int | None, what: str, expected: object, actual: object,
            ok: bool) -> dict:
     return {"level": level, "step": step, "what": what, "expected": expected, "actual": actual,
@@ -61,7 +67,7 @@ def _step_checks(level: str, case: Case, group: dict, lines: dict[int, dict]) ->
         n = case.labels[label]
         have = lines.get(n, {}).get("bytes")
         out.append(record(level, n, f"{case.step_desc(n)} bytes", want, have,
-                          have == want and not isinstance(have, bool)))
+                          _is_int(have) and have == want))
     return out
 
 
@@ -131,7 +137,7 @@ def api_expectations(case: Case, library: str | None) -> dict[str, dict]:
 
 
 def _compare_ret(want: object, have: object) -> bool:
-    if not isinstance(have, int):
+    if not _is_int(have):
         return False
     if isinstance(want, str):
         text = want.replace(" ", "")
@@ -156,7 +162,8 @@ def _api_field(field: str, want: object, line: dict) -> tuple[object, bool]:
     if field == "queue":
         have = native.get("queue") if isinstance(native.get("queue"), list) else []
         return have, any(want in str(entry) for entry in have)
-    return native.get("errno"), native.get("errno") == want
+    have = native.get("errno")
+    return have, _is_int(have) and have == want
 
 
 def api_checks(case: Case, lines: dict[int, dict], library: str | None) -> list[dict]:

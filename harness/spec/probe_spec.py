@@ -15,8 +15,10 @@ the form of harness.spec.expectations with only wire checks (must, must_not,
 peer_expects): the table's own [[probe.rfc]] groups when it has them (a
 black box may do what the scripted SUT never does, so a probe may state its
 checks afresh), else the wire parts of the case's [[expect.rfc]] groups.
-Patterns are left as written (harness.spec.patterns). It reads no file and
-starts no process.
+Every group of the table states a check and every TLS version the probe
+runs has a group that applies to it, or the table is a problem: a probe cell
+with nothing to check would pass on nothing. Patterns are left as written
+(harness.spec.patterns). It reads no file and starts no process.
 """
 from __future__ import annotations
 
@@ -26,6 +28,11 @@ from harness.spec import rules
 
 # An endpoint has no marker pipe and the peer gets one connection.
 BLACKBOX_UNUSABLE = ("signal_sut", "wait_marker", "next_connection")
+WIRE_KEYS = ("must", "must_not", "peer_expects")
+
+
+def _has_check(group: dict) -> bool:
+    return any(group.get(k) for k in WIRE_KEYS)
 
 
 def _narrowing(probs: Problems, table: dict, key: str, applies: dict) -> tuple[str, ...]:
@@ -43,8 +50,7 @@ def _groups(probs: Problems, table: dict, rfc: list[dict], applies: dict) -> lis
     """The probe's own wire groups, else the wire parts of the case's rfc
     groups (outcomes and byte counts need the endpoint's steps)."""
     if "rfc" not in table:
-        return [{**g, "outcomes": {}, "bytes": {}} for g in rfc
-                if g["must"] or g["must_not"] or g["peer_expects"]]
+        return [{**g, "outcomes": {}, "bytes": {}} for g in rfc if _has_check(g)]
     out = []
     for i, group in enumerate(table["rfc"] if isinstance(table["rfc"], list) else []):
         rule = rules.RULES.get(group.get("rule")) if isinstance(group, dict) else None
@@ -52,6 +58,8 @@ def _groups(probs: Problems, table: dict, rfc: list[dict], applies: dict) -> lis
             continue
         wanted = group.get("tls") if isinstance(group.get("tls"), list) else list(rule.tls)
         path = ("probe", "rfc", i)
+        if not _has_check(group):
+            probs.add(path, f"states no check ({', '.join(WIRE_KEYS)})")
         for key in ("must", "must_not"):
             for j, pat in enumerate(group.get(key) if isinstance(group.get(key), list) else []):
                 check_event_pattern(probs, path + (key, j), pat)
@@ -82,8 +90,12 @@ def check_probe(probs: Problems, table: object, peer: dict, rfc: list[dict],
            "roles": _narrowing(probs, table, "roles", applies),
            "rfc": _groups(probs, table, rfc, applies)}
     _peer_usable(probs, peer if isinstance(peer, dict) else {})
-    if not out["rfc"]:
-        probs.add(("probe",), "leaves no wire check: give [[probe.rfc]] groups with must, "
-                  "must_not or peer_expects, or such groups in [[expect.rfc]] (outcomes and "
-                  "api checks need the endpoint's steps)")
+    # A probe cell of a version no group applies to would pass on nothing.
+    bare = [v for v in out["tls"]
+            if not any(v in g["tls"] for g in out["rfc"] if _has_check(g))]
+    if bare:
+        which = "" if bare == list(out["tls"]) else f" for TLS {', '.join(bare)}"
+        probs.add(("probe",), f"leaves no wire check{which}: give [[probe.rfc]] groups with "
+                  "must, must_not or peer_expects, or such groups in [[expect.rfc]] (outcomes "
+                  "and api checks need the endpoint's steps)")
     return out

@@ -36,8 +36,12 @@ def make_stack(tmp_path: Path):
 
 @pytest.fixture
 def run_cli(capsys):
-    def run(*argv: str) -> tuple[int, str, str]:
-        rc = cli.main([str(a) for a in argv])
+    """`./tlsclose COMMAND ARGS...` in this process. Always --no-build: a
+    harness test never installs packages (the fake stacks name packages that
+    do not exist) nor builds; the build is the test's (TLSCLOSE_BUILD_DIR or
+    a fake one)."""
+    def run(command: str, *argv: str) -> tuple[int, str, str]:
+        rc = cli.main([str(command), "--no-build", *(str(a) for a in argv)])
         out, err = capsys.readouterr()
         return rc, out, err
     return run

@@ -42,9 +42,9 @@ def test_bad_document_writes_nothing(small, tmp_path):
         write_all(small, str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()
     with pytest.raises(ResultsError, match="format"):
-        write_all({"format": 2, "cells": []}, str(tmp_path / "out"))
+        write_all({"format": 1, "cells": []}, str(tmp_path / "out"))   # before the levels
     with pytest.raises(ResultsError, match="'stacks' must be an object"):
-        write_all({"stacks": [], "cells": []}, str(tmp_path / "out"))
+        write_all({"format": 2, "stacks": [], "cells": []}, str(tmp_path / "out"))
 
 
 def test_page_is_self_contained(small):
@@ -62,7 +62,10 @@ def test_header_shows_versions_and_totals(small):
     for info in small["stacks"].values():
         if info["available"]:
             assert info["library"] in page
-    assert "install libwolfssl-dev and rebuild" in page
+    # The stack whose shim is not built says what to install.
+    assert small["stacks"]["absent"]["hint"] == \
+        "unavailable: apt-get install libtlsclose-absent-dev and rebuild"
+    assert small["stacks"]["absent"]["hint"] in page
     for verdict, n in small["summary"].items():
         if verdict != "total":
             assert re.search(rf'data-verdict="{verdict}">.*?<b>{n}</b>', page), verdict
@@ -129,8 +132,8 @@ def test_baseline_leads_with_the_changes(small):
     regressed = cell_by(now, "peer-fin-without", "openssl")
     regressed["verdict"] = "FAIL"
     native = cell_by(now, "sut-closes-first", "openssl")
-    step4 = next(op for op in native["ops"] if op.get("step") == 4)
-    step4["native"]["error"] = "SSL_ERROR_SYSCALL"
+    drain = next(op for op in native["ops"] if op.get("step") == 3)
+    drain["native"]["error"] = "SSL_ERROR_SYSCALL"
     now["cells"].pop()  # a cell the baseline has and this run lacks
     page = html.render(now, baseline)
     changes = page.index('id="changes"')
@@ -173,4 +176,24 @@ def test_junk_in_optional_fields_is_tolerated(small):
     page = html.render(small)
     assert "yesterday" in page
     from reports import summary
-    assert summary.format_summary(small).startswith("tlsclose : 32 cell(s)\n")
+    cells = len(small["cells"])
+    assert summary.format_summary(small).startswith(f"tlsclose : {cells} cell(s)\n")
+
+
+def test_findings_lead_and_stacks_have_headlines(small):
+    """What the harness found (results.json "findings", each stack's "headline") is on the
+    page, before the matrix: the unexcused security violations first."""
+    page = html.render(small)
+    findings = page[page.index('id="findings"'):page.index('id="matrix-section"')]
+    rows = re.findall(r'<tr class="(open|known) sev-(\w+)">\s*<th scope="row">([^<]+)</th>',
+                      findings)
+    assert len(rows) == len(small["findings"]) == 12
+    assert rows[:2] == [("open", "security", "delivers-data-after-close"),
+                        ("open", "security", "hides-truncation")]
+    assert {r[0] for r in rows[4:]} == {"known"}      # every KNOWN after every FAIL
+    for f in small["findings"]:
+        assert f["command"] in findings
+    assert small["stacks"]["hides-truncation"]["headline"] == \
+        "1 security violation; model: matches 4 of 4 statements; api: 2 deviations"
+    for info in small["stacks"].values():
+        assert info["headline"] in page

@@ -34,8 +34,8 @@ def test_one_entry_per_case_and_stack_with_labels(tmp_path):
            f"[=[{build}/matrix/example-case@fake]=]" in fake[0]
     assert "FIXTURES_REQUIRED matrix-daemon" in fake[1]
     # Narrowed by the case (1.3 only) and by the stack file (server only).
-    assert "LABELS [=[conformance;fake;tls1.3;blocking;nonblocking;memory;server;S1;S10]=]" \
-        in fake[1]
+    assert "LABELS [=[conformance;fake;tls1.3;blocking;nonblocking;memory;server;S1;S10;S14;R1;" \
+           "R2]=]" in fake[1]
     assert "TIMEOUT 60 " in fake[1]          # 3 cells x (8 s + 2 s) + 30 s
     assert f"ENVIRONMENT [=[TLSCLOSE_BUILD_DIR={build}]=]" in fake[1]
     inputs = re.search(r"set\(TLSCLOSE_MATRIX_INPUTS (.*)\)", text).group(1)

@@ -8,9 +8,21 @@ import pytest
 from harness.output import results
 
 
-def cell(case, stack="openssl", tls="1.3", io="blocking", role="client", verdict="PASS"):
+def cell(case, stack="openssl", tls="1.3", io="blocking", role="client", verdict="PASS",
+         severity="interop"):
+    """A cell; a FAIL or KNOWN one with the failed rfc check that made it so."""
+    checks = []
+    if verdict in ("FAIL", "KNOWN"):
+        rule = {"interop": "close-notify-before-closing-write",
+                "security": "truncation-is-not-a-clean-close",
+                "hygiene": "tls13-close-notify-is-end-of-data"}[severity]
+        checks = [{"level": "rfc", "step": None, "rule": rule, "severity": severity,
+                   "what": "peer transcript has {ev=record}", "expected": "seen",
+                   "actual": "not seen", "ok": False, "known": verdict == "KNOWN",
+                   **({"known_summary": "documented"} if verdict == "KNOWN" else {})}]
     return {"id": f"{case}/{stack}/tls{tls}/{io}/{role}", "case": case, "stack": stack,
-            "tls": tls, "io": io, "role": role, "verdict": verdict, "reason": ""}
+            "tls": tls, "io": io, "role": role, "verdict": verdict, "reason": "",
+            "checks": checks, "command": f"./tlsclose run --case {case}"}
 
 
 def doc(cells, stacks=("openssl",), started="2026-01-01T00:00:00+00:00", available=True):
@@ -28,6 +40,20 @@ def doc(cells, stacks=("openssl",), started="2026-01-01T00:00:00+00:00", availab
 def test_exit_codes(verdicts, code):
     d = doc([cell(f"c{i}", verdict=v) for i, v in enumerate(verdicts)])
     assert results.exit_code(d) == code
+
+
+@pytest.mark.parametrize("severity, fail_on, code", [
+    ("security", "security", 1), ("security", "interop", 1), ("security", "any", 1),
+    ("interop", "security", 0), ("interop", "interop", 1), ("interop", "any", 1),
+    ("hygiene", "security", 0), ("hygiene", "interop", 0), ("hygiene", "any", 1)])
+def test_exit_code_follows_fail_on(severity, fail_on, code):
+    d = doc([cell("a", verdict="FAIL", severity=severity), cell("b")])
+    assert results.exit_code(d, fail_on) == code
+    # KNOWN never fails; a broken cell is 3 whatever the threshold.
+    assert results.exit_code(doc([cell("a", verdict="KNOWN", severity=severity)]),
+                             fail_on) == 0
+    assert results.exit_code(doc([cell("a", verdict="FAIL", severity=severity),
+                                  cell("b", verdict="CRASH")]), fail_on) == 3
 
 
 def test_summary_counts_every_verdict():
@@ -72,17 +98,23 @@ def test_merge_command(tmp_path, run_cli):
                          "--out", tmp_path / "m")
     assert rc == 1
     merged = json.loads((tmp_path / "m/results.json").read_text())
-    assert merged["summary"]["total"] == 2 and merged["format"] == 1
-    assert "FAIL: b-case/openssl/tls1.3/blocking/client" in out
+    assert merged["summary"]["total"] == 2 and merged["format"] == 2
+    # The summary leads with findings: the failed check, its rule, how to reproduce it.
+    assert "  FAIL openssl: [interop, close-notify-before-closing-write (RFC 8446 §6.1, " \
+           "RFC 5246 §7.2.1, MUST)] b-case: peer transcript has {ev=record}: expected seen, " \
+           "got not seen — 1 cell; ./tlsclose run --case b-case" in out
+    assert "openssl  1 interop violation\n" in out
     rc, _, err = run_cli("merge", tmp_path / "a/results.json", tmp_path / "a/results.json",
                          "--out", tmp_path / "m2")
     assert rc == 2 and "is in both" in err
 
 
 @pytest.mark.parametrize("content, problem", [
-    ("{", "not JSON"), ('{"format": 2}', "not a results.json of format 1"),
-    ('{"format": 1, "tool": {}, "stacks": {}, "cases": {}}', "'cells' is missing"),
-    ('{"format": 1, "tool": {}, "stacks": {}, "cases": {}, "cells": [{}]}', "has no id")])
+    # Format 1 came before the three verdict levels: not read.
+    ("{", "not JSON"), ('{"format": 1, "tool": {}, "stacks": {}, "cases": {}, "cells": []}',
+                        "not a results.json of format 2"),
+    ('{"format": 2, "tool": {}, "stacks": {}, "cases": {}}', "'cells' is missing"),
+    ('{"format": 2, "tool": {}, "stacks": {}, "cases": {}, "cells": [{}]}', "has no id")])
 def test_load_rejects_bad_documents(tmp_path, content, problem):
     path = tmp_path / "r.json"
     path.write_text(content)

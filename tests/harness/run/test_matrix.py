@@ -44,10 +44,15 @@ def test_unavailable_stack_skips_with_install_hint(make_case, make_stack):
 def test_api_applicability_and_native_stacks(make_case, make_stack):
     openssl_only = VALID_CASE.replace("[peer]", '[applies]\napi = ["openssl"]\n\n[peer]')
     assert expand([make_case(openssl_only)], [make_stack(api="native")]) == []
-    api_only = VALID_CASE[:VALID_CASE.index("[expect.rfc.outcomes]")] + \
-        "[expect.api.steps]\nclose = {ret = 0}\n"
+    head = VALID_CASE[:VALID_CASE.index("[[expect.rfc]]")]
+    api_only = head + "[expect.api.steps]\nclose = {ret = 0}\n"
     cells = expand([make_case(api_only)], [make_stack(api="native")])
     assert cells and all("only api-level expectations" in c.skip for c in cells)
+    assert not any(c.skip for c in expand([make_case(api_only)], [make_stack()]))
+    # Model checks are recorded on a native stack too (as differences): it runs.
+    model_only = head + '[[expect.model]]\nstatements = ["S10"]\noutcomes = {close = "sent"}\n'
+    cells = expand([make_case(model_only)], [make_stack(api="native")])
+    assert cells and not any(c.skip for c in cells)
 
 
 def test_selection_filters(make_case, make_stack):

@@ -3,11 +3,11 @@ stand-ins, no TLS): command lines, the pool, verdicts from real processes,
 results.json and exit codes."""
 from __future__ import annotations
 
-import json
 import sys
 
 import pytest
 
+from harness.output import results
 from support.harness_files import FAKES, VALID_CASE, write_case, write_stack
 
 ONE_CELL = ("--tls", "1.3", "--io", "blocking", "--role", "client")
@@ -16,7 +16,9 @@ ONE_CELL = ("--tls", "1.3", "--io", "blocking", "--role", "client")
 @pytest.fixture
 def setup(case_dir, tmp_path, fake_build):
     write_case(case_dir, VALID_CASE
-               .replace("[peer]", 'deadline_ms = 200\n\n[applies]\ntls = ["1.3"]\n\n[peer]')
+               # The deadline ends the hanging fake; the others, two Python processes
+               # each, finish within it even on a loaded machine.
+               .replace("[peer]", 'deadline_ms = 3000\n\n[applies]\ntls = ["1.3"]\n\n[peer]')
                .replace('personality = "well-behaved"',
                         'personality = "well-behaved"\ncipher = "TLS_AES_256_GCM_SHA384"'))
 
@@ -29,7 +31,7 @@ def setup(case_dir, tmp_path, fake_build):
         for s in stacks:
             args += ["--stack-file", s]
         rc, out, err = run_cli(*args)
-        doc = json.loads((tmp_path / "out" / "results.json").read_text())
+        doc = results.load(tmp_path / "out" / "results.json")   # checks unpacked
         return rc, out, err, doc
     return stack, run
 
@@ -38,13 +40,13 @@ def test_pass_writes_a_complete_results_file(setup, run_cli):
     stack, run = setup
     rc, out, err, doc = run(run_cli, stack("good"))
     assert rc == 0, out + err
-    assert doc["format"] == 1
+    assert doc["format"] == 2
     assert set(doc["tool"]) >= {"name", "version", "git", "started", "duration_ms", "argv",
                                 "incomplete"}
     assert doc["tool"]["incomplete"] is False
     assert doc["stacks"]["good"]["library"] == "FakeSSL 3.0.2"
     assert doc["stacks"]["good"]["available"] is True
-    assert doc["cases"]["example-case"]["cites"] == ["S1", "S10"]
+    assert doc["cases"]["example-case"]["cites"] == ["S1", "S10", "S14", "R1", "R2"]
     (c,) = doc["cells"]
     assert c["id"] == "example-case/good/tls1.3/blocking/client"
     assert c["verdict"] == "PASS", c["reason"]
@@ -52,13 +54,15 @@ def test_pass_writes_a_complete_results_file(setup, run_cli):
     assert c["wire"][-1]["ev"] == "end"
     assert c["command"].startswith("./tlsclose run --stack-file ")
     assert c["command"].endswith("--case example-case --tls 1.3 --io blocking --role client")
-    # The peer gets the opposite role and the cipher; the shim gets role, tls and io.
-    assert c["argv"]["peer"][1:5] == ["--role", "server", "--tls", "1.3"]
-    assert "--cipher" in c["argv"]["peer"] and "TLS_AES_256_GCM_SHA384" in c["argv"]["peer"]
-    assert c["argv"]["sut"][:2] == [sys.executable, str(c["argv"]["sut"][1])]
-    assert "--io" in c["argv"]["sut"] and "--fd" in c["argv"]["sut"]
+    # Command lines are kept for cells worth running again by hand only.
+    assert "argv" not in c and "peer" not in c
     assert doc["summary"] == {"total": 1, "PASS": 1, "FAIL": 0, "KNOWN": 0, "SKIP": 0,
                               "ERROR": 0, "TIMEOUT": 0, "CRASH": 0}
+    # Every check of the three levels ran (the fake says it is OpenSSL).
+    assert {ch["level"] for ch in c["checks"]} == {"rfc", "model", "api"}
+    assert doc["findings"] == []
+    assert doc["stacks"]["good"]["headline"] == "no RFC violation seen; model: matches 2 of " \
+                                                "2 statements"
     assert "results: " in out
 
 
@@ -66,9 +70,24 @@ def test_fail_exits_1(setup, run_cli):
     stack, run = setup
     rc, out, _, doc = run(run_cli, stack("bad", env='{FAKE_OUTCOME_2 = "complete"}'))
     assert rc == 1
+    c = doc["cells"][0]
+    # A FAIL keeps its command lines. The peer gets the opposite role and the cipher;
+    # the shim gets role, tls and io.
+    assert c["argv"]["peer"][1:5] == ["--role", "server", "--tls", "1.3"]
+    assert "--cipher" in c["argv"]["peer"] and "TLS_AES_256_GCM_SHA384" in c["argv"]["peer"]
+    assert c["argv"]["sut"][:2] == [sys.executable, str(c["argv"]["sut"][1])]
+    assert "--io" in c["argv"]["sut"] and "--fd" in c["argv"]["sut"]
     assert doc["cells"][0]["reason"] == \
         "step 2 shutdown 'close' outcome: expected sent, got complete"
-    assert "FAIL: example-case/bad/tls1.3/blocking/client" in out
+    # The summary's finding names the stack, the level and statement, the case and step,
+    # and the command that runs the cell again.
+    (finding,) = doc["findings"]
+    assert (finding["stack"], finding["level"], finding["statements"], finding["cells"]) == \
+        ("bad", "model", ["S10"], 1)
+    assert f"  FAIL bad: [model S10] example-case: step 2 shutdown 'close' outcome: expected " \
+           f"sent, got complete — 1 cell; {doc['cells'][0]['command']}" in out
+    assert doc["stacks"]["bad"]["headline"] == "no RFC violation seen; model: matches 1 of 2 " \
+                                               "statements"
 
 
 def test_broken_processes_each_get_their_verdict(setup, run_cli, tmp_path):
@@ -95,10 +114,13 @@ def test_broken_processes_each_get_their_verdict(setup, run_cli, tmp_path):
     assert verdicts["junk"][0] == "ERROR" and "not a JSON object" in verdicts["junk"][1]
     assert verdicts["absent"] == ("SKIP", "unavailable: apt-get install libfake-dev and rebuild")
     assert doc["stacks"]["absent"] == {"title": "A fake stack", "api": "openssl",
+                                       "model": "ssl_shutdown",
                                        "file": str(absent), "library": None,
                                        "available": False,
                                        "hint": "unavailable: apt-get install libfake-dev "
-                                               "and rebuild"}
+                                               "and rebuild",
+                                       "headline": "no RFC violation seen",
+                                       "model_match": {"checked": [], "differs": []}}
     assert "note: stack absent unavailable: apt-get install libfake-dev and rebuild" in out
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.output.results import exit_code
 from harness.run import shard
 from harness.run.matrix import expand
 from harness.spec import corpus
@@ -114,8 +115,11 @@ def test_two_shards_merged_equal_one_unsharded_run(tmp_path):
     done = tlsclose("merge", tmp_path / "shard1" / "results.json",
                     tmp_path / "shard2" / "results.json", "--out", tmp_path / "merged",
                     build=None, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
     merged = results(tmp_path / "merged")
+    # The merge's exit status is the unsharded run's: 0, or 1 while the corpus has cases
+    # the stack FAILs that its stack file does not document yet; never 2 or 3.
+    assert done.returncode == exit_code(whole), done.stdout + done.stderr
+    assert done.returncode in (0, 1)
     assert [c["id"] for c in merged["cells"]] == [c["id"] for c in whole["cells"]]
     for a, b in zip(merged["cells"], whole["cells"]):
         assert (a["verdict"], natives(a)) == (b["verdict"], natives(b)), a["id"]

@@ -7,8 +7,8 @@ import pytest
 from harness.spec import corpus
 from harness.spec.case import load_case
 from harness.base.problems import InvalidInput
-from support.harness_files import (CASE_FILE, MALFORMED_CASES, VALID_CASE, replace, write_case,
-                                   write_stack)
+from support.harness_files import (CASE_FILE, CITES, MALFORMED_CASES, VALID_CASE, replace,
+                                   write_case, write_stack)
 
 
 @pytest.mark.parametrize("name", sorted(MALFORMED_CASES))
@@ -30,7 +30,7 @@ def test_valid_case_loads(make_case):
 
 
 def test_every_problem_of_a_file_is_reported(case_dir):
-    text = replace('cites = ["S1", "S10"]', 'cites = ["S99"]')(VALID_CASE)
+    text = replace(CITES, 'cites = ["S99"]')(VALID_CASE)
     text = replace('op = "shutdown"', 'op = "shutdwon"')(text)
     with pytest.raises(InvalidInput) as info:
         load_case(write_case(case_dir, text))
@@ -72,17 +72,37 @@ def test_cases_check_exits_2_on_coverage_gap(case_dir, tmp_path, run_cli):
     assert ": S2: cited by no case" in err
 
 
+KNOWN = '[[known]]\ncase = "x"\nsummary = "s"\nevidence = "e"\n'
 STACK_MALFORMED = {
     "unknown-key": ("colour = 1\n", "fake.toml:10: colour: unknown key"),
-    "unknown-known-key": ('[[known]]\ncase = "x"\nsummary = "s"\nevidence = "e"\nsteps = 1\n',
-                          "fake.toml:14: known[1].steps: unknown key"),
-    "known-missing-evidence": ('[[known]]\ncase = "x"\nsummary = "s"\n',
+    "unknown-model": ('model = "rfc"\n',
+                      "fake.toml:10: model: must be one of ssl_shutdown, none"),
+    "unknown-known-key": (KNOWN + 'level = "api"\nsteps = 1\n',
+                          "fake.toml:15: known[1].steps: unknown key"),
+    "known-missing-evidence": ('[[known]]\ncase = "x"\nlevel = "api"\nsummary = "s"\n',
                                "fake.toml:10: known[1].evidence: missing (required)"),
-    "known-bad-check": ('[[known]]\ncase = "x"\nsummary = "s"\nevidence = "e"\ncheck = "wire"\n',
-                        "fake.toml:14: known[1].check: must be \"rfc\" or \"api\""),
-    "known-bad-versions": ('[[known]]\ncase = "x"\nsummary = "s"\nevidence = "e"\n'
-                           'versions = "new"\n',
-                           "fake.toml:14: known[1].versions: 'new' is not a version term"),
+    "known-missing-level": (KNOWN, "fake.toml:10: known[1].level: missing (required)"),
+    # `check` was the level's key before the three levels; it is not read any more.
+    "known-old-check-key": (KNOWN + 'check = "rfc"\n',
+                            "fake.toml:14: known[1].check: unknown key"),
+    "known-bad-level": (KNOWN + 'level = "wire"\n',
+                        "fake.toml:14: known[1].level: must be one of rfc, model, api, not "
+                        "'wire'"),
+    "known-rfc-without-severity": (KNOWN + 'level = "rfc"\n',
+                                   'fake.toml:10: known[1].severity: missing (required for '
+                                   'level = "rfc"'),
+    "known-severity-on-model": (KNOWN + 'level = "model"\nseverity = "interop"\n',
+                                'fake.toml:15: known[1].severity: only for level = "rfc"'),
+    "known-rule-on-api": (KNOWN + 'level = "api"\nrule = "fatal-alert-then-close"\n',
+                          'fake.toml:15: known[1].rule: only for level = "rfc"'),
+    "known-unknown-rule": (KNOWN + 'level = "rfc"\nseverity = "interop"\nrule = "nope"\n',
+                           "fake.toml:16: known[1].rule: unknown rule 'nope'"),
+    "known-severity-not-the-rule's": (KNOWN + 'level = "rfc"\nseverity = "interop"\n'
+                                      'rule = "truncation-is-not-a-clean-close"\n',
+                                      "fake.toml:15: known[1].severity: 'interop' is not the "
+                                      "severity of truncation-is-not-a-clean-close (security)"),
+    "known-bad-versions": (KNOWN + 'level = "api"\nversions = "new"\n',
+                           "fake.toml:15: known[1].versions: 'new' is not a version term"),
 }
 
 
