@@ -44,6 +44,9 @@ final class Capabilities {
                     : "SSLEngine has no call that closes both directions (closeOutbound "
                     + "only queues close_notify; nothing waits for the peer's)";
             case "keyupdate" -> keyUpdate(a, st);
+            case "set_option" -> option(st);
+            case "clear" -> "an SSLSocket or SSLEngine serves one connection: JSSE has no call "
+                    + "that resets one for the next connection";
             case "session_resumable" -> a.server() && a.tls.equals("1.3")
                     ? "a JSSE TLS 1.3 server's tickets are stateless (jdk.tls.server"
                     + ".enableSessionTicketExtension): it keeps no session to ask about"
@@ -56,6 +59,20 @@ final class Capabilities {
         if (why != null) {
             throw ShimExit.skip(st.where() + ": " + why, st.index);
         }
+    }
+
+    /** No option of set_option has one JSSE call on a connection or a context. */
+    private static String option(Script.Step st) {
+        return switch (st.option) {
+            case "ignore_unexpected_eof" -> "JSSE has no such option on a connection or a "
+                    + "context: an SSLSocket reads a bare EOF as a close unless the JVM-wide "
+                    + "system property com.sun.net.ssl.requireCloseNotify (read once, "
+                    + "BaseSSLSocketImpl.requireCloseNotify) says otherwise, and an SSLEngine "
+                    + "application reports the EOF itself with closeInbound()";
+            case "post_handshake_auth" -> "JSSE 17 never offers post-handshake authentication "
+                    + "(SSLExtension.POST_HANDSHAKE_AUTH is declared without a producer)";
+            default -> "JSSE has no quiet shutdown";
+        };
     }
 
     private static String keyUpdate(Args a, Script.Step st) {

@@ -16,13 +16,14 @@ import java.util.Map;
  * gives a new descriptor of the same pipe. Serve mode: markers travel
  * in-band, {"marker": "NAME"} lines on stdout and stdin.
  *
- * <p>{@link #send} returns false when the marker could not be delivered
- * because the other side closed its end (EPIPE): the step goes on, see
- * README.md. {@link #await} ends the run with exit 4 when the channel
- * closed or brought something else, and throws StepTimeout at the deadline.
+ * <p>{@link #send} ends the run with exit 4 when the marker cannot be
+ * written, the other side's end of the pipe closed (EPIPE) included, as
+ * docs/shim-protocol.md §4 ("Markers") says. {@link #await} ends the run
+ * with exit 4 when the channel closed or brought something else, and throws
+ * StepTimeout at the deadline.
  */
 abstract class Markers {
-    abstract boolean send(String name) throws ShimExit;
+    abstract void send(String name) throws ShimExit;
 
     abstract void await(String name, Deadline dl) throws ShimExit, StepTimeout;
 
@@ -50,7 +51,7 @@ abstract class Markers {
         }
 
         @Override
-        boolean send(String name) throws ShimExit {
+        void send(String name) throws ShimExit {
             if (outFd < 0) {
                 throw ShimExit.usage("marker '" + name + "': no marker pipe to write to "
                         + "(--marker-out)");
@@ -61,11 +62,7 @@ abstract class Markers {
                 }
                 out.write((name + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
-                return true;
             } catch (IOException e) {
-                if (String.valueOf(e.getMessage()).contains("Broken pipe")) {
-                    return false;
-                }
                 throw ShimExit.failure("marker write (--marker-out " + outFd + "): "
                         + e.getMessage());
             }
@@ -107,9 +104,8 @@ abstract class Markers {
         }
 
         @Override
-        boolean send(String name) {
+        void send(String name) {
             out.marker(name);
-            return true;
         }
 
         @Override

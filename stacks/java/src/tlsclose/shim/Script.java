@@ -42,6 +42,9 @@ final class Script {
         boolean requestPeer;
         String marker;
         String text;
+        /** set_option: the option's name and whether it is set on the context. */
+        String option;
+        boolean contextScope;
 
         Step(int index, String op) {
             this.index = index;
@@ -53,7 +56,11 @@ final class Script {
         }
     }
 
-    private enum Kind { BOOL, SIZE, COUNT, UNTIL, MARKER, TEXT }
+    private enum Kind { BOOL, SIZE, COUNT, UNTIL, MARKER, TEXT, OPTION, SCOPE }
+
+    /** The options of set_option (harness/base/vocabulary.py). */
+    static final List<String> OPTIONS = List.of("ignore_unexpected_eof", "post_handshake_auth",
+            "quiet_shutdown");
 
     private record OpSpec(Map<String, Kind> fields, boolean callsLibrary, List<String> required) {
     }
@@ -82,7 +89,10 @@ final class Script {
             Map.entry("plaintext_write", new OpSpec(Map.of("text", Kind.TEXT), false,
                     List.of("text"))),
             Map.entry("plaintext_read", new OpSpec(Map.of("text", Kind.TEXT), false,
-                    List.of("text"))));
+                    List.of("text"))),
+            Map.entry("set_option", new OpSpec(Map.of("option", Kind.OPTION, "scope", Kind.SCOPE),
+                    false, List.of("option"))),
+            Map.entry("clear", new OpSpec(Map.of(), false, List.of())));
 
     static List<Step> load(String path) throws ShimExit {
         String text;
@@ -201,6 +211,23 @@ final class Script {
                 }
                 st.text = t;
             }
+            case OPTION -> {
+                String o = string(st, field, v);
+                if (!OPTIONS.contains(o)) {
+                    throw ShimExit.usage(st.where() + ": field 'option': expected "
+                            + "ignore_unexpected_eof, post_handshake_auth or quiet_shutdown, got \""
+                            + o + "\"");
+                }
+                st.option = o;
+            }
+            case SCOPE -> {
+                String sc = string(st, field, v);
+                if (!sc.equals("connection") && !sc.equals("context")) {
+                    throw ShimExit.usage(st.where() + ": field 'scope': expected connection or "
+                            + "context, got \"" + sc + "\"");
+                }
+                st.contextScope = sc.equals("context");
+            }
         }
     }
 
@@ -246,18 +273,26 @@ final class Script {
         }
     }
 
-    private static boolean needsTlsObject(String op) {
-        return switch (op) {
+    private static boolean needsTlsObject(Step st) {
+        return switch (st.op) {
             case "get_shutdown", "get_error_after", "session_resumable",
-                 "free_without_shutdown" -> true;
-            default -> callsLibrary(op);
+                 "free_without_shutdown", "clear" -> true;
+            case "set_option" -> !st.contextScope;
+            default -> callsLibrary(st.op);
         };
+    }
+
+    /** After `clear` the object waits for the next connection: only the
+     * queries that do no IO may look at it until a `resume` attaches it. */
+    private static boolean allowedAfterClear(String op) {
+        return op.equals("get_shutdown") || op.equals("session_resumable");
     }
 
     /** What a step needs must still exist; a resume brings a fresh TLS object and socket. */
     private static void checkSequence(List<Step> steps) throws ShimExit {
         int freedAt = 0;
         int closedAt = 0;
+        int clearedAt = 0;
         for (int i = 0; i < steps.size(); i++) {
             Step st = steps.get(i);
             if (st.op.equals("get_error_after")
@@ -265,8 +300,12 @@ final class Script {
                 throw ShimExit.usage(st.where() + ": the previous step must call the library "
                         + "(handshake, write, read, shutdown*, keyupdate)");
             }
-            if (freedAt > 0 && needsTlsObject(st.op)) {
+            if (freedAt > 0 && needsTlsObject(st)) {
                 throw ShimExit.usage(st.where() + ": the TLS object was freed by step " + freedAt);
+            }
+            if (clearedAt > 0 && needsTlsObject(st) && !allowedAfterClear(st.op)) {
+                throw ShimExit.usage(st.where() + ": the TLS object was cleared by step "
+                        + clearedAt + " and waits for a resume");
             }
             if (closedAt > 0 && st.op.startsWith("plaintext_")) {
                 throw ShimExit.usage(st.where() + ": the transport was closed by step "
@@ -275,9 +314,11 @@ final class Script {
             switch (st.op) {
                 case "free_without_shutdown" -> freedAt = st.index;
                 case "close_transport" -> closedAt = st.index;
+                case "clear" -> clearedAt = st.index;
                 case "resume" -> {
                     freedAt = 0;
                     closedAt = 0;
+                    clearedAt = 0;
                 }
                 default -> {
                 }

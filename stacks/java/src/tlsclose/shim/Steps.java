@@ -45,6 +45,7 @@ final class Steps {
             }
             case "plaintext_write" -> plaintextWrite(c, st, dl, rep);
             case "plaintext_read" -> plaintextRead(c, st, dl, rep);
+            // Capabilities made set_option and clear skips (77) before any IO.
             default -> throw ShimExit.failure("no step function for " + st.op);
         }
     }
@@ -107,15 +108,8 @@ final class Steps {
 
     private static void signalPeer(Cell cell, Script.Step st, Output.Report rep)
             throws ShimExit {
+        cell.markers.send(st.marker);
         rep.outcome = "ok";
-        if (!cell.markers.send(st.marker)) {
-            // The peer closed its end of the marker pipe (EPIPE): it has
-            // ended or stopped listening. Its transcript tells what it did;
-            // the script goes on (README.md, "Markers").
-            rep.extras.put("delivered", false);
-            Output.note(st.where() + ": marker '" + st.marker + "' not delivered: the peer "
-                    + "closed its marker pipe");
-        }
     }
 
     private static void plaintextWrite(Conn c, Script.Step st, Deadline dl, Output.Report rep)
