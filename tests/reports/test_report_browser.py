@@ -15,7 +15,11 @@ from support.build import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 DRIVER = "/usr/bin/chromedriver"
-LOAD_BUDGET_MS = 1000
+# A sanity bound, not the target: the target (the full --stack all report loads in 1 s on a
+# quiet machine) is measured and quoted with the machine's load in docs/performance.md; a test
+# that asserted it would fail whenever the machine is busy. This bound catches a page that
+# became pathologically slow (a quadratic script, a synchronous render of every drill-down).
+LOAD_BUDGET_MS = 10000
 SIZE_BUDGET = 5 * 1024 * 1024
 
 webdriver = pytest.importorskip(
