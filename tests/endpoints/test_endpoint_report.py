@@ -3,7 +3,7 @@ grouped by rule, never under SSL_shutdown(3) statements."""
 from __future__ import annotations
 
 from reports import endpoints as E
-from reports import html
+from reports import html, model
 
 
 def document() -> dict:
@@ -27,7 +27,7 @@ def document() -> dict:
                "severity": "security", "statements": None, "what": "takes a FIN as the end",
                "known": True, "cells": 1, "cases": [cell["case"]], "command": "./tlsclose x",
                "example": cell["id"]}
-    return {"format": 1, "tool": {"name": "tlsclose"}, "statements": {}, "rules": {
+    return {"format": model.FORMAT, "tool": {"name": "tlsclose"}, "statements": {}, "rules": {
                 check["rule"]: {"ref": "RFC 9112 §9.8, §8", "key": "MUST",
                                 "severity": "security", "quote": "complete only if ..."}},
             "stacks": {"curl": {"title": "curl", "endpoint": "client", "library": "curl 7.88.1",
