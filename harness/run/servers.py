@@ -19,7 +19,7 @@ Contract:
 - `Pool` keeps sets of servers, one peer server and one shim server per
   stack in each; a cell leases a set (`lease`/`give_back`) and
   `Pool.servers(slot, ...)` returns live ones (restarting what died).
-- A peer server gets a stall pipe (`Server(..., stall=True)`): the server
+- A peer server gets a stall pipe (`Server(..., stall_pipe=True)`): the server
   inherits its read end, every cell's request names it with --stall-fd, and
   while the cell runs a stall watch (harness/run/stall.py) samples both
   servers with their forked cells and writes the notices (docs/peer.md
@@ -44,14 +44,14 @@ CLOSE_WAIT_S = 2.0
 
 
 class Server:
-    def __init__(self, argv: list[str], env: dict | None, stall: bool = False):
+    def __init__(self, argv: list[str], env: dict | None, stall_pipe: bool = False):
         self.argv = argv + ["--serve"]
         # stall_fd: the descriptor number the server (and every cell) reads
         # notices from; stall_w: the harness's end, kept while the server runs.
         self.stall_fd: int | None = None
         self.stall_w: int | None = None
         keep = ()
-        if stall:
+        if stall_pipe:
             self.stall_fd, self.stall_w = os.pipe()
             os.set_blocking(self.stall_w, False)
             keep = (self.stall_fd,)
@@ -63,7 +63,7 @@ class Server:
             self._close_stall()
             raise
         finally:
-            if stall:
+            if stall_pipe:
                 os.close(self.stall_fd)     # the server's copy is the one that counts
         for stream in (self.proc.stdout, self.proc.stderr):
             os.set_blocking(stream.fileno(), False)
@@ -336,10 +336,10 @@ class Pool:
             self.idle.append(slot)
 
     def _get(self, slot: dict[str, Server], key: str, argv: list[str],
-             env: dict | None, stall: bool = False) -> Server:
+             env: dict | None, stall_pipe: bool = False) -> Server:
         server = slot.get(key)
         if server is None or not server.alive:
-            server = Server(argv, env, stall)
+            server = Server(argv, env, stall_pipe)
             slot[key] = server
             with self.lock:
                 self.started.append(server)
@@ -348,7 +348,7 @@ class Pool:
     def servers(self, slot: dict[str, Server], peer_argv: list[str], stack_key: str,
                 shim_argv: list[str], env: dict | None,
                 shim_env: dict | None) -> tuple[Server, Server]:
-        return (self._get(slot, "peer", peer_argv, env, stall=True),
+        return (self._get(slot, "peer", peer_argv, env, stall_pipe=True),
                 self._get(slot, "shim:" + stack_key, shim_argv, shim_env))
 
     def close(self) -> None:

@@ -161,7 +161,7 @@ def cell_queued(ports: set[int]) -> bool | None:
                 if (sport in ports or dport in ports) and _loopback(family, src) \
                         and _loopback(family, dst) and (rq or wq or state in _HANDSHAKE_STATES):
                     return True
-    except OSError:
+    except (OSError, struct.error):
         return None
     return False
 

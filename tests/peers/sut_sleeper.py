@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The SUT double of sut_python.py with one more step, for the stall tests
-(test_stall.py): a stack that sleeps on a timer before it goes on.
+(test_stalled_waits.py): a stack that sleeps on a timer before it goes on.
 
     {"op": "sleep", "ms": 100, "times": 1}   sleeps `ms` milliseconds, `times` times
 

@@ -324,7 +324,7 @@ def test_a_served_mutual_wait_ends_at_the_stall():
     close) ends with the peer's expectation "stalled", long before its
     timeout; the peer then goes on as after a timeout."""
     require_built(PEER, CERT, KEY)
-    peer = Server([str(PEER)], None, stall=True)
+    peer = Server([str(PEER)], None, stall_pipe=True)
     shim = Server([sys.executable, str(PYTHON_SHIM)], None)
     try:
         common = ["--tls", "1.3", "--cert", str(CERT), "--key", str(KEY),
