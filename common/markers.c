@@ -85,6 +85,12 @@ static int parse_inband(const char *line, char got[TC_MARKER_MAX])
     return ok ? TC_OK : tc_err_set(TC_ERR_MALFORMED, "a line that is not a marker: %.60s", line);
 }
 
+/* What ended a wait that timed out: its deadline, or a stall notice. */
+static const char *timeout_why(void)
+{
+    return tc_stall_ended_wait() ? "stalled" : "deadline passed";
+}
+
 static int wait_inband(tc_markers *m, const char *name, int64_t deadline, char got[TC_MARKER_MAX])
 {
     char *line;
@@ -92,7 +98,7 @@ static int wait_inband(tc_markers *m, const char *name, int64_t deadline, char g
     if (rc == TC_ERR_EOF)
         return tc_err_set(rc, "marker '%s': the marker channel (standard input) closed", name);
     if (rc == TC_ERR_TIMEOUT)
-        return tc_err_set(rc, "deadline passed waiting for marker '%s'", name);
+        return tc_err_set(rc, "%s waiting for marker '%s'", timeout_why(), name);
     if (rc == TC_ERR_MALFORMED)
         return tc_err_set(rc, "marker '%s': a line of more than 4096 bytes arrived instead", name);
     if (rc < 0)
@@ -122,7 +128,7 @@ int tc_marker_wait(tc_markers *m, const char *name, int64_t deadline, char got[T
             return tc_err_set(TC_ERR_MALFORMED, "marker line too long");
         int rc = tc_wait_fd(m->in_fd, POLLIN, deadline);
         if (rc < 0)
-            return tc_err_set(rc, "deadline passed waiting for marker '%s'", name);
+            return tc_err_set(rc, "%s waiting for marker '%s'", timeout_why(), name);
         ssize_t n = read(m->in_fd, m->buf + m->buf_len, sizeof m->buf - (size_t)m->buf_len);
         if (n == 0)
             return tc_err_set(TC_ERR_EOF, "marker '%s': the other side closed its marker pipe", name);

@@ -218,16 +218,116 @@ int tc_set_nonblocking(int fd, int on)
     return TC_OK;
 }
 
+/* ---- stall notices ----
+ * One process, one notice pipe: the state is the process's, like tc_err's
+ * message. */
+
+static int stall_fd = -1;
+static bool armed;
+static bool ended_wait;   /* the last wait ended because of a notice */
+static char pending[128]; /* the start of a line not complete yet */
+static size_t pending_len;
+
+int tc_stall_init(int fd)
+{
+    stall_fd = -1;
+    pending_len = 0;
+    if (fd < 0)
+        return TC_OK;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0)
+        return tc_err_set(TC_ERR_USAGE, "--stall-fd %d: not an open descriptor", fd);
+    if (fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return tc_err_set(TC_ERR_SYS, "--stall-fd %d: fcntl: %s", fd, strerror(errno));
+    stall_fd = fd;
+    return TC_OK;
+}
+
+void tc_stall_arm(bool on)
+{
+    armed = on;
+}
+
+static int stall_poll_fd(void)
+{
+    return armed ? stall_fd : -1;
+}
+
+bool tc_stall_ended_wait(void)
+{
+    return ended_wait;
+}
+
+/* "T0 T1": true when the window began no earlier than the wait. */
+static bool notice_counts(const char *line, int64_t wait_began)
+{
+    char *end;
+    errno = 0;
+    long long t0 = strtoll(line, &end, 10);
+    if (end == line || errno != 0 || (*end != ' ' && *end != '\0'))
+        return false;
+    return t0 >= wait_began;
+}
+
+/* Every complete line in `pending`: true if one counts. */
+static bool scan_lines(int64_t wait_began)
+{
+    bool hit = false;
+    char *nl;
+    while ((nl = memchr(pending, '\n', pending_len)) != NULL) {
+        *nl = '\0';
+        hit |= notice_counts(pending, wait_began);
+        size_t used = (size_t)(nl - pending) + 1;
+        memmove(pending, pending + used, pending_len - used);
+        pending_len -= used;
+    }
+    if (pending_len == sizeof pending) /* no notice is that long: not ours */
+        pending_len = 0;
+    return hit;
+}
+
+/* After poll reported the notice pipe: reads every notice there is; true
+ * when one is for a wait that began at wait_began. A pipe whose writer is
+ * gone is no longer polled. */
+static bool take_notices(int64_t wait_began)
+{
+    bool hit = false;
+    for (;;) {
+        ssize_t n = read(stall_fd, pending + pending_len, sizeof pending - pending_len);
+        if (n > 0) {
+            pending_len += (size_t)n;
+            hit |= scan_lines(wait_began);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+            stall_fd = -1; /* the writer is gone: nothing more will come */
+        return hit;
+    }
+}
+
+/* A wake-up for the stall pipe alone (a notice for an older state, or its
+ * writer gone) goes back to waiting: the wait is still the same one, begun
+ * at `began`. */
 int tc_wait_fd(int fd, short events, int64_t deadline)
 {
-    struct pollfd p = {.fd = fd, .events = events};
+    int64_t began = tc_now_ms();
+    ended_wait = false;
     for (;;) {
-        int n = poll(&p, 1, tc_ms_left(deadline));
-        if (n > 0)
+        struct pollfd p[2] = {{.fd = fd, .events = events},
+                              {.fd = stall_poll_fd(), .events = POLLIN}};
+        int n = poll(p, p[1].fd >= 0 ? 2 : 1, tc_ms_left(deadline));
+        if (n > 0 && p[0].revents)
             return TC_OK;
+        if (n > 0 && take_notices(began)) {
+            ended_wait = true;
+            return tc_err_set(TC_ERR_TIMEOUT, "stalled: the harness saw both sides wait for "
+                              "each other");
+        }
         if (n == 0)
             return tc_err_set(TC_ERR_TIMEOUT, "deadline passed while waiting for the socket");
-        if (errno != EINTR)
+        if (n < 0 && errno != EINTR)
             return tc_err_set(TC_ERR_SYS, "poll: %s", strerror(errno));
     }
 }
@@ -318,3 +418,4 @@ void tc_ignore_sigpipe(void)
 {
     signal(SIGPIPE, SIG_IGN);
 }
+

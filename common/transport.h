@@ -15,6 +15,7 @@
 #ifndef TLSCLOSE_TRANSPORT_H
 #define TLSCLOSE_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -56,7 +57,9 @@ int tc_set_nodelay(int fd);
 int tc_set_nonblocking(int fd, int on);
 
 /* Waits until fd is readable (events = POLLIN) or writable (POLLOUT) or the
- * deadline passes: 0 ready, TC_ERR_TIMEOUT, TC_ERR_SYS. */
+ * deadline passes: 0 ready, TC_ERR_TIMEOUT, TC_ERR_SYS. While stall notices
+ * are armed (below) a notice for this wait ends it as the deadline would:
+ * TC_ERR_TIMEOUT, and tc_stall_ended_wait() says so. */
 int tc_wait_fd(int fd, short events, int64_t deadline);
 
 /* Reads at most cap bytes, waiting until the deadline for the first byte.
@@ -86,5 +89,37 @@ int tc_close_reset(int fd);
 /* Ignores SIGPIPE for the process: a write to a reset socket must come back
  * as EPIPE, never kill the program. */
 void tc_ignore_sigpipe(void);
+
+/* ---- stall notices (docs/peer.md "Stalls", docs/performance.md) ----
+ *
+ * A cell stalls when neither side can go on without the other: the mock
+ * peer waits for the SUT (a close_notify, an EOF, a marker) while the SUT
+ * waits inside a library call for the peer, and only the peer's own
+ * timeout would end the wait. The harness sees that state from outside
+ * (every thread of both sides asleep and not woken once during a window,
+ * nothing queued on the cell's connections, no output) and writes one
+ * notice line on the pipe given with --stall-fd:
+ *
+ *     T0 T1\n     CLOCK_MONOTONIC milliseconds: the window's first and
+ *                 last sample
+ *
+ * tc_wait_fd polls that pipe beside its descriptor while notices are armed
+ * (the peer arms them for the length of one action). A notice ends the wait
+ * as its deadline would only if the wait began no later than T0: the
+ * process then slept in that very wait through the whole window. A wait
+ * that began after T0 began after the window (the process did not run
+ * during it), so such a notice describes a state that is gone: it is read
+ * and dropped. Without tc_stall_init (the shims, a peer run without
+ * --stall-fd) nothing is polled. */
+
+/* Takes the read end of the notice pipe (made non-blocking), or -1 for
+ * none. TC_OK, or TC_ERR_USAGE when fd is not an open descriptor. */
+int tc_stall_init(int fd);
+
+/* Notices end waits only while armed (default: off). */
+void tc_stall_arm(bool on);
+
+/* Whether the most recent tc_wait_fd ended because of a notice. */
+bool tc_stall_ended_wait(void);
 
 #endif

@@ -302,6 +302,7 @@ int conn_read_event(peer_conn *c, int64_t deadline, conn_event *ev)
         }
         if (timed_out) {
             ev->kind = CONN_TIMEOUT;
+            ev->stalled = tc_stall_ended_wait();
             return TC_OK;
         }
     }

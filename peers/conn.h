@@ -49,6 +49,7 @@ typedef struct {
     const uint8_t *content; /* valid until the next call on the connection */
     size_t len;
     bool unprotected;       /* a plaintext record after the handshake */
+    bool stalled;           /* CONN_TIMEOUT: a stall notice ended the wait (transport.h) */
 } conn_event;
 
 typedef enum { READ_OK, READ_UNDECRYPTABLE, READ_UNFRAMED } conn_read_state;

@@ -112,6 +112,7 @@ typedef struct {
     http_result result;
     const char *ended_by;  /* NULL: the framing ended the message, or the time ran out */
     bool timed_out;
+    bool stalled;          /* the time ran out by a stall notice */
     size_t extra;          /* bytes after the message in its last record */
     size_t bad_records;
 } read_outcome;
@@ -147,7 +148,7 @@ static bool take_event(http_parser *p, const conn_event *ev, read_outcome *o)
     case CONN_BAD: o->bad_records++; return false;
     case CONN_EOF: o->ended_by = "fin"; return true;
     case CONN_RESET: o->ended_by = "reset"; return true;
-    case CONN_TIMEOUT: o->timed_out = true; return true;
+    case CONN_TIMEOUT: o->timed_out = true; o->stalled = ev->stalled; return true;
     }
     return true;
 }
@@ -219,7 +220,10 @@ static void add_outcome(json_object *o, const http_parser *p, const read_outcome
 
 static void expect_detail(const http_parser *p, const read_outcome *r, char *out, size_t cap)
 {
-    const char *end = r->timed_out ? "the time ran out" : r->ended_by ? r->ended_by : "";
+    const char *end = r->stalled     ? "stalled"
+                      : r->timed_out ? "the time ran out"
+                      : r->ended_by  ? r->ended_by
+                                     : "";
     if (r->result == HTTP_BAD)
         snprintf(out, cap, "malformed: %s", p->error);
     else

@@ -18,7 +18,7 @@ static void describe(const conn_event *ev, char *out, size_t cap)
     switch (ev->kind) {
     case CONN_EOF: snprintf(out, cap, "eof"); return;
     case CONN_RESET: snprintf(out, cap, "reset"); return;
-    case CONN_TIMEOUT: snprintf(out, cap, "timeout"); return;
+    case CONN_TIMEOUT: snprintf(out, cap, ev->stalled ? "stalled" : "timeout"); return;
     case CONN_BAD: snprintf(out, cap, "bad record"); return;
     case CONN_RECORD: break;
     }
@@ -236,14 +236,15 @@ static int exec_expect_plaintext(peer_run *r, const peer_action *a, int64_t dead
     if (!buf)
         return tc_err_set(TC_ERR_SYS, "out of memory");
     int rc = conn_read_plaintext(r->conn, buf, a->data_len, deadline, &got);
+    bool stalled = got < a->data_len && tc_stall_ended_wait();
     if (got)
         tr_plaintext("recv", r->conn->id, buf, got);
     bool ok = rc == TC_OK && got == a->data_len && memcmp(buf, a->data, got) == 0;
     free(buf);
     char detail[64] = "";
     if (!ok)
-        snprintf(detail, sizeof detail, got < a->data_len ? "%zu of %zu bytes" : "different text",
-                 got, a->data_len);
+        snprintf(detail, sizeof detail, got < a->data_len ? "%zu of %zu bytes%s" : "different text",
+                 got, a->data_len, stalled ? ", stalled" : "");
     tr_expect("plaintext", ok, detail);
     return rc == TC_OK && got < a->data_len && !r->conn->ended
                ? tc_err_set(TC_ERR_TIMEOUT, "deadline passed")
@@ -336,8 +337,8 @@ static int exec_next_connection(peer_run *r, const peer_action *a, int64_t deadl
     /* Without a connection no later action can run: only the run deadline
      * makes this a timeout, otherwise the peer failed. */
     if (rc == TC_ERR_TIMEOUT && tc_now_ms() < r->run_deadline)
-        rc = tc_err_set(TC_ERR_LIBRARY, "connection %d: no handshake within the action's timeout",
-                        r->conn_count);
+        rc = tc_err_set(TC_ERR_LIBRARY, "connection %d: no handshake within the action's timeout%s",
+                        r->conn_count, tc_stall_ended_wait() ? " (stalled)" : "");
     return rc;
 }
 
@@ -430,15 +431,22 @@ static int hold_or_flush(peer_run *r, const peer_action *a, int64_t deadline)
     return sent(a, conn_flush_held(r->conn, deadline));
 }
 
+/* A stall notice (transport.h) ends an action's wait as its timeout would:
+ * the SUT is waiting for the peer, so nothing would come before it. Not
+ * expect_silence, whose subject is the time itself. Waits outside actions
+ * (the first handshake, the close at the end) are bounded by the run's
+ * deadline, which a notice must not pretend has passed. */
 static int run_action(peer_run *r, const peer_action *a, size_t n)
 {
     int64_t deadline = tc_now_ms() + a->timeout_ms;
     if (deadline > r->run_deadline)
         deadline = r->run_deadline;
     tr_action(n, a->json);
+    tc_stall_arm(a->kind != ACT_EXPECT_SILENCE);
     int rc = hold_or_flush(r, a, deadline);
     if (rc == TC_OK)
         rc = executors[a->kind](r, a, deadline);
+    tc_stall_arm(false);
     if (r->conn)
         conn_set_holding(r->conn, false);
     if (rc == TC_ERR_USAGE) {

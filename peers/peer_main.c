@@ -30,6 +30,7 @@ typedef struct {
     const char *cipher;
     int marker_in;
     int marker_out;
+    int stall_fd;           /* --stall-fd: the harness's stall notices, or -1 */
     int64_t deadline_ms;
     const char *listen;     /* --listen HOST:PORT, or NULL */
     int sources;            /* how many of --fd, --connect, --listen-fd, --listen */
@@ -45,6 +46,7 @@ static const char usage_text[] =
     "                     (--fd N[,M] | --connect HOST:PORT | --listen-fd N | --listen HOST:PORT)\n"
     "                     --cert CERT.pem --key KEY.pem --script PEER.json\n"
     "                     [--cipher NAME] [--marker-in FD] [--marker-out FD] [--deadline-ms MS]\n"
+    "                     [--stall-fd FD]\n"
     "       tlsclose-peer --serve\n";
 
 static int parse_int(const char *opt, const char *text, long min, long max, long *out)
@@ -72,12 +74,13 @@ static const struct option options[] = {
     {"key", required_argument, NULL, 'K'},    {"script", required_argument, NULL, 's'},
     {"cipher", required_argument, NULL, 'x'}, {"marker-in", required_argument, NULL, 'i'},
     {"marker-out", required_argument, NULL, 'o'}, {"deadline-ms", required_argument, NULL, 'd'},
-    {"listen", required_argument, NULL, 'L'},
+    {"listen", required_argument, NULL, 'L'}, {"stall-fd", required_argument, NULL, 'S'},
     {NULL, 0, NULL, 0},
 };
 
 /* What a persistent-mode request cannot carry: descriptors and files of the
- * harness, which a request line cannot hand over. */
+ * harness, which a request line cannot hand over. --stall-fd can: it names
+ * a descriptor the server itself inherited, which every cell inherits. */
 static int check_serve_option(int opt)
 {
     if (strchr("fclsio", opt) == NULL)
@@ -107,6 +110,7 @@ static int apply_option(int opt, const char *val, peer_args *a, tc_transport *t)
     case 'i': rc = parse_int("--marker-in", val, 0, 65535, &v); a->marker_in = (int)v; return rc;
     case 'o': rc = parse_int("--marker-out", val, 0, 65535, &v); a->marker_out = (int)v; return rc;
     case 'd': rc = parse_int("--deadline-ms", val, 1, 3600000, &v); a->deadline_ms = v; return rc;
+    case 'S': rc = parse_int("--stall-fd", val, 0, 65535, &v); a->stall_fd = (int)v; return rc;
     default: return tc_err_set(TC_ERR_USAGE, "unknown option");
     }
 }
@@ -128,7 +132,8 @@ static int parse_args(int argc, char **argv, bool serve, peer_args *a, tc_transp
 {
     bool role_set = false, tls_set = false;
     int opt;
-    *a = (peer_args){.marker_in = -1, .marker_out = -1, .deadline_ms = 10000, .serve = serve};
+    *a = (peer_args){.marker_in = -1, .marker_out = -1, .stall_fd = -1, .deadline_ms = 10000,
+                     .serve = serve};
     tc_transport_init(t);
     opterr = 0;
     optind = 0; /* a full restart of getopt: a server parses each request's args */
@@ -218,6 +223,9 @@ static int run_parsed(int argc, char **argv, json_object *inline_script, bool se
     }
     r.run_deadline = tc_now_ms() + a.deadline_ms;
     r.server = a.server;
+    rc = tc_stall_init(a.stall_fd);
+    if (rc < 0)
+        return finish(rc);
     if (serve)
         tc_markers_init_inband(&r.markers, tc_serve_input());
     else

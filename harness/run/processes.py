@@ -6,6 +6,10 @@ and no port to guess: each process inherits its end with --fd. Two pipes carry
 markers between the processes. Both processes get a deadline on their command
 line and end by themselves; the harness kills what is still running a grace
 period later and reports it as a timeout. Every child is reaped on every path.
+While the cell runs, a stall watch (harness/run/stall.py) samples both
+processes and tells the peer through a third pipe (--stall-fd) when the cell
+stands still, so that a mutual wait ends at once instead of at the peer's
+timeout.
 """
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ import subprocess
 import tempfile
 import time
 from typing import Sequence
+
+from harness.run import stall
 
 GRACE_S = 1.0
 
@@ -79,13 +85,16 @@ def signal_name(rc: int | None) -> str | None:
 
 
 def _collect_all(procs: list[subprocess.Popen], argvs: list[list[str]],
-                 deadline: float, cancel_fd: int | None = None) -> list[ProcessResult]:
+                 deadline: float, cancel_fd: int | None = None,
+                 watch: stall.Watch | None = None) -> list[ProcessResult]:
     """Reads every child's stdout and stderr at once until all have ended.
 
     Reading them together matters: a child blocked on a full pipe while we
     wait for the other one would turn into a false timeout. cancel_fd, when
     it becomes readable, ends the wait like the deadline does (the caller
     was interrupted and must not wait for the children's own deadlines).
+    watch (procs[0] the peer, procs[1] the SUT) sees all output and samples
+    between reads until the deadline.
     """
     bufs = {}
     sel = selectors.DefaultSelector()
@@ -113,7 +122,10 @@ def _collect_all(procs: list[subprocess.Popen], argvs: list[list[str]],
                 # Drain what is left, for a bounded time.
                 deadline, draining = time.monotonic() + GRACE_S, True
                 continue
-            for key, _ in sel.select(timeout=min(left, 3600)):
+            timeout = min(left, 3600)
+            if watch is not None and not draining:
+                timeout = min(timeout, watch.wait_s(time.monotonic()))
+            for key, _ in sel.select(timeout=timeout):
                 if key.data == "cancel":
                     sel.unregister(key.fileobj)
                     deadline = time.monotonic()
@@ -121,9 +133,13 @@ def _collect_all(procs: list[subprocess.Popen], argvs: list[list[str]],
                 chunk = os.read(key.fileobj.fileno(), 65536)
                 if chunk:
                     bufs[key.data].extend(chunk)
+                    if watch is not None:
+                        _watch_output(watch, key.data, chunk)
                 else:
                     sel.unregister(key.fileobj)
                     streams -= 1
+            if watch is not None and not draining:
+                watch.tick(time.monotonic())
     finally:
         sel.close()
         for p in procs:
@@ -141,6 +157,14 @@ def _collect_all(procs: list[subprocess.Popen], argvs: list[list[str]],
     return results
 
 
+def _watch_output(watch: stall.Watch, stream: tuple[int, str], chunk: bytes) -> None:
+    watch.output()
+    if stream == (0, "out"):
+        watch.peer_bytes(chunk, time.monotonic())
+    elif stream == (1, "out"):
+        watch.sut_bytes(chunk, time.monotonic())
+
+
 def _listener(backlog: int) -> socket.socket:
     lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lst.bind(("127.0.0.1", 0))
@@ -149,21 +173,23 @@ def _listener(backlog: int) -> socket.socket:
 
 
 def _transport_args(transport: str, connections: int):
-    """Sockets to close after the children start, and the transport argv of
-    peer and SUT. "connect": the peer accepts on an inherited listening
-    socket and the SUT connects to it itself (the connection already waits
-    in the backlog when the peer accepts, so there is no race)."""
+    """Sockets to close after the children start, the transport argv of
+    peer and SUT, and the local ports of the cell's connections (how the
+    stall watch finds them). "connect": the peer accepts on an inherited
+    listening socket and the SUT connects to it itself (the connection
+    already waits in the backlog when the peer accepts, so there is no
+    race)."""
     if transport == "connect":
         lst = _listener(connections)
         port = lst.getsockname()[1]
         return [lst], [lst.fileno()], [], ["--listen-fd", str(lst.fileno())], \
-            ["--connect", f"127.0.0.1:{port}"]
+            ["--connect", f"127.0.0.1:{port}"], {port}
     pairs = [tcp_pair() for _ in range(connections)]
     peer_fds = [p[0].fileno() for p in pairs]
     sut_fds = [p[1].fileno() for p in pairs]
     socks = [s for p in pairs for s in p]
     return socks, peer_fds, sut_fds, ["--fd", ",".join(map(str, peer_fds))], \
-        ["--fd", ",".join(map(str, sut_fds))]
+        ["--fd", ",".join(map(str, sut_fds))], {s.getsockname()[1] for s in socks}
 
 
 def run_cell(peer_cmd: Sequence[str], sut_cmd: Sequence[str], peer_script: object,
@@ -180,10 +206,12 @@ def run_cell(peer_cmd: Sequence[str], sut_cmd: Sequence[str], peer_script: objec
     the cell stopped now (both children are then killed and reaped).
     """
     start = time.monotonic()
-    socks, peer_fds, sut_fds, peer_transport, sut_transport = \
+    socks, peer_fds, sut_fds, peer_transport, sut_transport, ports = \
         _transport_args(transport, connections)
     to_peer_r, to_peer_w = os.pipe()
     to_sut_r, to_sut_w = os.pipe()
+    stall_r, stall_w = os.pipe()
+    os.set_blocking(stall_w, False)
     with tempfile.TemporaryDirectory(prefix="tlsclose-cell-") as tmp:
         peer_script_path = os.path.join(tmp, "peer.json")
         sut_script_path = os.path.join(tmp, "steps.json")
@@ -194,7 +222,7 @@ def run_cell(peer_cmd: Sequence[str], sut_cmd: Sequence[str], peer_script: objec
         common = ["--deadline-ms", str(deadline_ms)]
         peer_argv = [*peer_cmd, *peer_transport,
                      "--script", peer_script_path, "--marker-in", str(to_peer_r),
-                     "--marker-out", str(to_sut_w), *common]
+                     "--marker-out", str(to_sut_w), "--stall-fd", str(stall_r), *common]
         sut_argv = [*sut_cmd, *sut_transport,
                     "--script", sut_script_path, "--marker-in", str(to_sut_r),
                     "--marker-out", str(to_peer_w), *common]
@@ -202,7 +230,8 @@ def run_cell(peer_cmd: Sequence[str], sut_cmd: Sequence[str], peer_script: objec
         try:
             procs.append(subprocess.Popen(peer_argv, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE,
-                                          pass_fds=(*peer_fds, to_peer_r, to_sut_w), env=env))
+                                          pass_fds=(*peer_fds, to_peer_r, to_sut_w, stall_r),
+                                          env=env))
             # The peer's ends go at once, before the SUT can make the peer
             # act: a FIN or close of the peer must not wait for our copy.
             for sock in [s for s in socks if s.fileno() in peer_fds]:
@@ -217,12 +246,20 @@ def run_cell(peer_cmd: Sequence[str], sut_cmd: Sequence[str], peer_script: objec
             # the other side), and an open pipe end would hide a dead writer.
             for sock in socks:
                 sock.close()
-            for fd in (to_peer_r, to_peer_w, to_sut_r, to_sut_w):
+            for fd in (to_peer_r, to_peer_w, to_sut_r, to_sut_w, stall_r):
                 os.close(fd)
             if len(procs) < 2:
+                os.close(stall_w)
                 for p in procs:
                     p.kill()
                     p.wait()
         hard_deadline = start + deadline_ms / 1000.0 + GRACE_S
-        peer, sut = _collect_all(procs, [peer_argv, sut_argv], hard_deadline, cancel_fd)
+        pids = [p.pid for p in procs]
+        watch = stall.Watch(lambda: pids, lambda: ports, stall.notifier(stall_w),
+                            stall.Deadlines(sut_script, deadline_ms, start))
+        try:
+            peer, sut = _collect_all(procs, [peer_argv, sut_argv], hard_deadline, cancel_fd,
+                                     watch)
+        finally:
+            os.close(stall_w)
     return CellRun(peer, sut, (time.monotonic() - start) * 1000.0)

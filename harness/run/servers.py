@@ -19,6 +19,11 @@ Contract:
 - `Pool` keeps sets of servers, one peer server and one shim server per
   stack in each; a cell leases a set (`lease`/`give_back`) and
   `Pool.servers(slot, ...)` returns live ones (restarting what died).
+- A peer server gets a stall pipe (`Server(..., stall_pipe=True)`): the server
+  inherits its read end, every cell's request names it with --stall-fd, and
+  while the cell runs a stall watch (harness/run/stall.py) samples both
+  servers with their forked cells and writes the notices (docs/peer.md
+  "Stalls"). A notice left over from an earlier cell is dropped by the peer.
 """
 from __future__ import annotations
 
@@ -32,19 +37,42 @@ import subprocess
 import threading
 import time
 
+from harness.run import stall
 from harness.run.processes import GRACE_S, CellRun, ProcessResult, signal_name
 
 CLOSE_WAIT_S = 2.0
 
 
 class Server:
-    def __init__(self, argv: list[str], env: dict | None):
+    def __init__(self, argv: list[str], env: dict | None, stall_pipe: bool = False):
         self.argv = argv + ["--serve"]
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env, process_group=0)
+        # stall_fd: the descriptor number the server (and every cell) reads
+        # notices from; stall_w: the harness's end, kept while the server runs.
+        self.stall_fd: int | None = None
+        self.stall_w: int | None = None
+        keep = ()
+        if stall_pipe:
+            self.stall_fd, self.stall_w = os.pipe()
+            os.set_blocking(self.stall_w, False)
+            keep = (self.stall_fd,)
+        try:
+            self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         env=env, process_group=0, pass_fds=keep)
+        except BaseException:
+            self._close_stall()
+            raise
+        finally:
+            if stall_pipe:
+                os.close(self.stall_fd)     # the server's copy is the one that counts
         for stream in (self.proc.stdout, self.proc.stderr):
             os.set_blocking(stream.fileno(), False)
         self.pending = {"out": bytearray(), "err": bytearray()}
+
+    def _close_stall(self) -> None:
+        if self.stall_w is not None:
+            os.close(self.stall_w)
+            self.stall_w = None
 
     @property
     def alive(self) -> bool:
@@ -61,6 +89,7 @@ class Server:
             pass
         self.proc.wait()
         self._close_pipes()
+        self._close_stall()
 
     def close(self) -> None:
         if self.alive:
@@ -128,6 +157,7 @@ class _Cell:
         self.peer, self.shim = _Side(peer), _Side(shim)
         self.cell_id = cell_id
         self.port: int | None = None
+        self.watch: stall.Watch | None = None
         self.sel = selectors.DefaultSelector()
         for side in (self.peer, self.shim):
             self.sel.register(side.server.proc.stdout, selectors.EVENT_READ, (side, "out"))
@@ -147,6 +177,9 @@ class _Cell:
                 pass
 
     def _line(self, side: _Side, obj: dict) -> None:
+        if self.watch is not None:
+            (self.watch.peer_line if side is self.peer else self.watch.sut_line)(
+                obj, time.monotonic())
         if side is self.peer:
             if obj.get("ev") == "listen" and self.port is None:
                 self.port = obj.get("port")
@@ -173,6 +206,8 @@ class _Cell:
             side.gone = True
             self.sel.unregister(stream)
             return
+        if self.watch is not None:
+            self.watch.output()
         if which == "err":
             side.err.extend(chunk)
             return
@@ -189,16 +224,32 @@ class _Cell:
         while not until():
             if any(s.gone and s.end is None for s in (self.peer, self.shim)) or self.cancelled:
                 return False
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 return False
+            if self.watch is not None:
+                left = min(left, self.watch.wait_s(now))
             for key, _ in self.sel.select(timeout=left):
                 side, which = key.data
                 if which == "cancel":
                     self.cancelled = True
                 else:
                     self._read(side, which)
+            if self.watch is not None:
+                self.watch.tick(time.monotonic())
         return True
+
+    def watch_stalls(self, script: object, deadline_ms: int, start: float) -> list[str]:
+        """Arms the stall watch when the peer server has a stall pipe; the
+        peer request's extra args."""
+        if self.peer.server.stall_w is None:
+            return []
+        pids = [self.peer.server.proc.pid, self.shim.server.proc.pid]
+        self.watch = stall.Watch(lambda: pids, lambda: {self.port} if self.port else None,
+                                 stall.notifier(self.peer.server.stall_w),
+                                 stall.Deadlines(script, deadline_ms, start))
+        return ["--stall-fd", str(self.peer.server.stall_fd)]
 
 
 def _died(side: _Side) -> bool:
@@ -236,7 +287,8 @@ def run_served(peer: Server, shim: Server, cell_id: str, peer_args: list[str],
     loop = _Cell(peer, shim, cell_id, cancel_fd)
     killed = {"peer": False, "shim": False}
     try:
-        peer.send({"cell": cell_id, "args": peer_args + ["--listen", "127.0.0.1:0"],
+        stall_args = loop.watch_stalls(shim_script, deadline_ms, start)
+        peer.send({"cell": cell_id, "args": peer_args + ["--listen", "127.0.0.1:0"] + stall_args,
                    "script": peer_script})
         if loop.pump(lambda: loop.port is not None or loop.peer.end is not None, hard) \
                 and loop.port is not None:
@@ -284,10 +336,10 @@ class Pool:
             self.idle.append(slot)
 
     def _get(self, slot: dict[str, Server], key: str, argv: list[str],
-             env: dict | None) -> Server:
+             env: dict | None, stall_pipe: bool = False) -> Server:
         server = slot.get(key)
         if server is None or not server.alive:
-            server = Server(argv, env)
+            server = Server(argv, env, stall_pipe)
             slot[key] = server
             with self.lock:
                 self.started.append(server)
@@ -296,7 +348,7 @@ class Pool:
     def servers(self, slot: dict[str, Server], peer_argv: list[str], stack_key: str,
                 shim_argv: list[str], env: dict | None,
                 shim_env: dict | None) -> tuple[Server, Server]:
-        return (self._get(slot, "peer", peer_argv, env),
+        return (self._get(slot, "peer", peer_argv, env, stall_pipe=True),
                 self._get(slot, "shim:" + stack_key, shim_argv, shim_env))
 
     def close(self) -> None:
