@@ -42,7 +42,8 @@ from harness.spec.case import Case
 from harness.run.interrupt import Interrupt
 from harness.run.processes import GRACE_S, ProcessResult, parse_lines, signal_name
 from harness.run.checks import group_checks
-from harness.run.evaluate import (Judgement, end_message, last_output, peer_position, tail,
+from harness.run.evaluate import (Judgement, end_message, last_output, peer_finish_error,
+                                  peer_position, tail,
                                   verdict_from_checks)
 from harness.base.problems import UsageError
 from harness.run.runner import Environment, Progress, RunOutcome
@@ -402,15 +403,7 @@ def _process_verdict(cell: ProbeCell, peer: ProcessResult) -> Judgement | None:
                                     f" ms) and was killed in {where}")
     if peer.returncode == 3:
         return Judgement("TIMEOUT", f"peer timed out in {where}: {end_message(peer)}")
-    if peer.returncode != 0:
-        return Judgement("ERROR", f"peer exited {peer.returncode}: {end_message(peer)}")
-    if peer.bad_lines:
-        return Judgement("ERROR", f"peer printed a line that is not a JSON object: "
-                                  f"{str(peer.bad_lines[0])[:200]!r}")
-    end = next((e for e in reversed(peer.lines) if e.get("ev") == "end"), None)
-    if end is None or end.get("status") != "ok":
-        return Judgement("ERROR", "peer transcript does not end with status ok")
-    return None
+    return peer_finish_error(peer)
 
 
 def judge(cell: ProbeCell, peer: ProcessResult) -> Judgement:

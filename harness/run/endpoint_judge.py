@@ -34,8 +34,8 @@ import re
 
 from harness.run import checks as C
 from harness.run.endpoint_cells import Plan, Raw
-from harness.run.evaluate import Judgement, end_message, last_output, peer_position, \
-    verdict_from_checks
+from harness.run.evaluate import Judgement, last_output, peer_finish_error, \
+    peer_position, verdict_from_checks
 from harness.run.endpoint_server import body_text
 
 VERSION_REFUSED = re.compile(r"protocol version|unsupported protocol|no protocols available|"
@@ -63,15 +63,7 @@ def _process_verdict(plan: Plan, raw: Raw) -> Judgement | None:
         return Judgement("TIMEOUT", f"{plan.endpoint.name} did not exit by the deadline "
                                     f"({plan.scenario.deadline_ms} ms); its output: "
                                     f"{_tail(raw.client_output)}")
-    if peer.returncode != 0:
-        return Judgement("ERROR", f"peer exited {peer.returncode}: {end_message(peer)}")
-    if peer.bad_lines:
-        return Judgement("ERROR", f"peer printed a line that is not a JSON object: "
-                                  f"{str(peer.bad_lines[0])[:200]!r}")
-    end = next((e for e in reversed(peer.lines) if e.get("ev") == "end"), None)
-    if end is None or end.get("status") != "ok":
-        return Judgement("ERROR", "peer transcript does not end with status ok")
-    return None
+    return peer_finish_error(peer)
 
 
 def _tail(text: str, lines: int = 3) -> str:

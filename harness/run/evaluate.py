@@ -118,18 +118,41 @@ def _timeout(cell: Cell, run: CellRun) -> Judgement | None:
     return None
 
 
-def _exit_error(run: CellRun) -> Judgement | None:
-    for who, proc in (("shim", run.sut), ("peer", run.peer)):
-        if proc.returncode != 0:
-            return Judgement("ERROR", f"{who} exited {proc.returncode}: {end_message(proc)}")
+def exit_error(who: str, proc: ProcessResult) -> Judgement | None:
+    if proc.returncode != 0:
+        return Judgement("ERROR", f"{who} exited {proc.returncode}: {end_message(proc)}")
     return None
 
 
+def bad_output(who: str, proc: ProcessResult) -> Judgement | None:
+    if proc.bad_lines:
+        return Judgement("ERROR", f"{who} printed a line that is not a JSON object: "
+                                  f"{str(proc.bad_lines[0])[:200]!r}")
+    return None
+
+
+def peer_end_error(peer: ProcessResult) -> Judgement | None:
+    end = next((e for e in reversed(peer.lines) if e.get("ev") == "end"), None)
+    if end is None or end.get("status") != "ok":
+        return Judgement("ERROR", f"peer transcript does not end with status ok "
+                                  f"(last: {show(end) if end else 'none'})")
+    return None
+
+
+def peer_finish_error(peer: ProcessResult) -> Judgement | None:
+    """A peer that ended on its own but not well: its exit status, its
+    output, its last line (the black-box and endpoint runs share this)."""
+    return exit_error("peer", peer) or bad_output("peer", peer) or peer_end_error(peer)
+
+
+def _exit_error(run: CellRun) -> Judgement | None:
+    return exit_error("shim", run.sut) or exit_error("peer", run.peer)
+
+
 def _output_error(cell: Cell, run: CellRun) -> Judgement | None:
-    for who, proc in (("shim", run.sut), ("peer", run.peer)):
-        if proc.bad_lines:
-            return Judgement("ERROR", f"{who} printed a line that is not a JSON object: "
-                                      f"{str(proc.bad_lines[0])[:200]!r}")
+    bad = bad_output("shim", run.sut) or bad_output("peer", run.peer)
+    if bad:
+        return bad
     end = _end_line(run.sut)
     if end is None or end.get("end") != "ok":
         return Judgement("ERROR", f"shim output has no {{\"end\": \"ok\"}} line "
@@ -138,11 +161,7 @@ def _output_error(cell: Cell, run: CellRun) -> Judgement | None:
     if numbers != list(range(1, len(cell.case.steps) + 1)):
         return Judgement("ERROR", f"shim reported steps {numbers}, expected 1.."
                                   f"{len(cell.case.steps)} in order")
-    peer_end = next((e for e in reversed(run.peer.lines) if e.get("ev") == "end"), None)
-    if peer_end is None or peer_end.get("status") != "ok":
-        return Judgement("ERROR", f"peer transcript does not end with status ok "
-                                  f"(last: {show(peer_end) if peer_end else 'none'})")
-    return None
+    return peer_end_error(run.peer)
 
 
 # -- checks ----------------------------------------------------------------------
