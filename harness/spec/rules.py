@@ -7,7 +7,7 @@ it; a rule of one version is never applied to the other. The quote is the
 document's own sentence (or the part of it that carries the requirement);
 `key` is the requirement's key word as the document writes it: MUST, SHALL
 and SHOULD in capitals are RFC 2119 words (SHALL means MUST), a lower-case
-"must"/"required" is the document's prose requirement. `severity` says how bad a violation is:
+"must"/"required"/"always" is the document's prose requirement. `severity` says how bad a violation is:
 
 - security: data loss or injection goes unnoticed — truncation (a FIN or a
   reset) reported as a clean close, data after a closure alert delivered, a
@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 
 SEVERITIES = ("security", "interop", "hygiene")
-KEYS = ("MUST", "MUST NOT", "SHALL", "SHOULD", "SHOULD NOT", "must", "required")
+KEYS = ("MUST", "MUST NOT", "SHALL", "SHOULD", "SHOULD NOT", "must", "required", "always")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +64,11 @@ RULES: dict[str, Rule] = dict([
     _rule("nothing-after-own-close-notify", BOTH, "RFC 8446 §6.1, RFC 5246 §7.2.1", "must",
           "interop", """close_notify: This alert notifies the recipient that the sender will not
           send any more messages on this connection.""", ("R1", "R3")),
+    # Under R1: a fatal alert is what excuses a missing close_notify, and this one may not be fatal.
+    _rule("tls12-no-renegotiation-is-a-warning", TLS12, "RFC 5246 §7.2.2", "always",
+          "interop", """no_renegotiation: Sent by the client in response to a hello request or
+          by the server in response to a client hello after initial handshaking. [...] This
+          message is always a warning.""", ("R1",)),
     _rule("tls12-answer-close-notify-at-once", TLS12, "RFC 5246 §7.2.1", "MUST", "interop",
           """The other party MUST respond with a close_notify alert of its own and close down
           the connection immediately, discarding any pending writes.""", ("R5",)),
