@@ -60,5 +60,5 @@ def test_targets_are_judged_only_where_measured_in_full(quick):
     lines = done.stdout.splitlines()
     assert [line.split()[0] for line in lines] == \
         ["machine", "floor", "cell", "ratio", "matrix", f"{doc['matrix']['cells_per_s']}",
-         "CPU", "written"]
+         "CPU", "CPU", "written"]
     assert "not judged: partial matrix" in done.stdout
