@@ -123,6 +123,7 @@ class Conn:
         return queued_out(fd) == outq and writable_now(fd)
 
     def _socket_loop(self, fn, kind, deadline, nowait, rep) -> O.Call:
+        stale_before = False
         while True:
             if self.io == "blocking" and self._tls_socket_open():
                 self.tls.settimeout(max(left(deadline), MIN_TIMEOUT_S))
@@ -132,8 +133,14 @@ class Conn:
             if call.want is None or nowait or fd < 0:
                 return call
             check_deadline(deadline, "while the library wanted to " + call.want[5:])
-            if self._stale(call.want, inq, outq):
+            # A want is stale only when two calls in a row left the socket as
+            # they found it: the first may just have raced the socket (space
+            # freed, bytes arrived between the call and the look), the second
+            # met a socket that was ready when it began.
+            stale = self._stale(call.want, inq, outq)
+            if stale and stale_before:
                 return call
+            stale_before = stale
             wait_fd(fd, select.POLLOUT if call.want == "want_write" else select.POLLIN,
                     deadline)
 

@@ -287,8 +287,12 @@ def test_first_shutdown_returns_once_the_peer_answers(py_cell):
                         {"do": "send_alert", "alert": "close_notify"}, {"do": "close"}]}
     c = py_cell("server", "1.3", "blocking", sut, peer)
     c.assert_ran(["ok", "complete", "ok", "error:shut_down"])
-    assert 1000 <= c.step(2)["ms"] < 4500, c.describe()
-    assert c.wire(ev="expect", what="marker", ok=False), c.describe()
+    # The peer gives up its marker wait at its timeout, or earlier when the
+    # harness sees both sides stand still (docs/peer.md "Stalls"): at least
+    # the stall window (250 ms) either way, and the unwrap() waited for it.
+    gave_up = c.wire(ev="expect", what="marker", ok=False)
+    assert gave_up, c.describe()
+    assert 200 <= c.step(2)["ms"] < 4500, c.describe()
 
 
 WELL_BEHAVED_TWICE = {"actions": [
