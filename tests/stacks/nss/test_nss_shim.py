@@ -107,13 +107,18 @@ def test_read_wants_read_until_the_peer_writes(nss, role, tls, io):
 
 @pytest.mark.parametrize("role,tls,io", matrix(roles=("client",), ios=EVENT_IO_MODES))
 def test_client_handshake_wants_read(nss, role, tls, io):
-    """A client's first SSL_ForceHandshake sends the ClientHello and cannot
-    have the answer yet: PR_WOULD_BLOCK_ERROR, poll for read (a server may
-    find the client's flights already there, so it is not asserted)."""
+    """A nonblocking client handshake is repeated after each want: every
+    call but the last ended in PR_WOULD_BLOCK_ERROR with poll asking for
+    read or write. How many calls it takes depends on how fast the peer
+    answers: SSL_ForceHandshake goes on for as long as the peer's flights
+    are already there, and on loopback they sometimes all are (seen once
+    in a CI run: one call), so the number is not asserted."""
     c = nss.cell(role, tls, io, [{"op": "handshake"}, {"op": "shutdown"},
                                  {"op": "read", "until": "close"}], CLOSE_ANSWERED)
     c.assert_ran(["ok", "sent", "closed"])
-    assert "want_read" in c.step(1)["wants"], c.describe()
+    step = c.step(1)
+    assert step["calls"] == len(step["wants"]) + 1, c.describe()
+    assert set(step["wants"]) <= {"want_read", "want_write"}, c.describe()
 
 
 STALLED_PEER = {"actions": [{"do": "stop_reading"}, {"do": "wait_marker", "marker": "read-now"},

@@ -5,13 +5,16 @@ name) every time.
 
     /usr/bin/python3 tests/system/reliability/stability.py [--runs 20] [--loaded 10]
                      [--build-dir build] [--out DIR] [--stack all]
-                     [--verdicts-only]
+                     [--verdicts-only] [--modes persistent,per-process]
 
 --stack selects the stacks as `./tlsclose run --stack` does (default: the
 default matrix). --verdicts-only compares verdicts and notes alone: the op
 lines of cells whose verdict and notes agree are listed when they differ, but
 do not count (with every stack, some native stacks report a step differently
 from run to run in checks that decide nothing, e.g. a model difference).
+--modes takes turns between `./tlsclose run --mode` values, run after run:
+with both modes it is the mode-equivalence check (persistent servers and
+one process per cell must give the same results).
 
 Runs alternate idle and loaded so that both conditions meet the same code
 and the same machine state. The CPU load is this module's own: one busy
@@ -99,13 +102,16 @@ def cpu_load(cores: int):
             p.wait()
 
 
-def run_matrix(build: Path, out: Path, jobs: int, stack: str | None = None) -> dict:
+def run_matrix(build: Path, out: Path, jobs: int, stack: str | None = None,
+               mode: str | None = None) -> dict:
     """One run of the matrix: the default stacks, or `stack` ('all', a
-    name), every case."""
+    name), every case; in `mode` (run's --mode) when given."""
     argv = [PYTHON, str(ROOT / "tlsclose"), "run", "--no-build", "--build-dir", str(build),
             "-j", str(jobs), "--no-report", "--out", str(out)]
     if stack:
         argv += ["--stack", stack]
+    if mode:
+        argv += ["--mode", mode]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, cwd=ROOT)
     path = out / "results.json"
     if not path.is_file():
@@ -123,8 +129,8 @@ def schedule(runs: int, loaded: int) -> list[bool]:
 
 
 def check(runs: int, loaded: int, build: Path, out_dir: Path, jobs: int,
-          say=print, stack: str | None = None,
-          verdicts_only: bool = False) -> tuple[int, int, list[str]]:
+          say=print, stack: str | None = None, verdicts_only: bool = False,
+          modes: list[str] | None = None) -> tuple[int, int, list[str]]:
     """Returns (runs, cells per run, differences). With verdicts_only, op
     lines that differ in cells whose verdict and notes agree are said, not
     returned."""
@@ -132,11 +138,12 @@ def check(runs: int, loaded: int, build: Path, out_dir: Path, jobs: int,
     for i, busy in enumerate(schedule(runs, loaded), start=1):
         t0 = time.monotonic()
         out = out_dir / f"run{i:02d}"
+        mode = modes[(i - 1) % len(modes)] if modes else None
         if busy:
             with cpu_load(os.cpu_count() or 2):
-                doc = run_matrix(build, out, jobs, stack)
+                doc = run_matrix(build, out, jobs, stack, mode)
         else:
-            doc = run_matrix(build, out, jobs, stack)
+            doc = run_matrix(build, out, jobs, stack, mode)
         fp = fingerprint(doc)
         counts = doc["summary"]
         diff, ignored = ([], []) if base is None else differences(base, fp, not verdicts_only)
@@ -144,6 +151,7 @@ def check(runs: int, loaded: int, build: Path, out_dir: Path, jobs: int,
         base = base or fp
         cells = len(fp)
         say(f"run {i:2d}/{runs} {'loaded' if busy else 'idle  '} "
+            + (f"{mode:<11} " if mode else "")
             f"{time.monotonic() - t0:6.1f}s {cells} cells "
             + " ".join(f"{k}={v}" for k, v in counts.items() if k != "total" and v)
             + f"  differences: {len(diff)}"
@@ -165,11 +173,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="as ./tlsclose run --stack ('all'); default: the default matrix")
     ap.add_argument("--verdicts-only", action="store_true",
                     help="compare verdicts and notes; list other op differences without counting")
+    ap.add_argument("--modes", default=None,
+                    help="comma-separated run --mode values, taken in turns run after run")
     args = ap.parse_args(argv)
     loaded = args.runs // 2 if args.loaded is None else args.loaded
     runs, cells, problems = check(args.runs, loaded, args.build_dir.resolve(), args.out,
                                   args.jobs, say=lambda line: print(line, flush=True),
-                                  stack=args.stack, verdicts_only=args.verdicts_only)
+                                  stack=args.stack, verdicts_only=args.verdicts_only,
+                                  modes=args.modes.split(",") if args.modes else None)
     print("\n".join(problems))
     print(f"stability: {runs} runs x {cells} cells, differences = {len(problems)}")
     return 1 if problems else 0
