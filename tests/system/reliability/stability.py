@@ -152,7 +152,7 @@ def check(runs: int, loaded: int, build: Path, out_dir: Path, jobs: int,
         cells = len(fp)
         say(f"run {i:2d}/{runs} {'loaded' if busy else 'idle  '} "
             + (f"{mode:<11} " if mode else "")
-            f"{time.monotonic() - t0:6.1f}s {cells} cells "
+            + f"{time.monotonic() - t0:6.1f}s {cells} cells "
             + " ".join(f"{k}={v}" for k, v in counts.items() if k != "total" and v)
             + f"  differences: {len(diff)}"
             + (f" (op lines only, not counted: {len(ignored)})" if ignored else ""))
