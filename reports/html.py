@@ -59,8 +59,14 @@ def script_json(value: Any) -> str:
 
 
 def blob(value: Any) -> tuple[str, str]:
-    """(encoding, text) of the embedded data: "json", or "gzip+base64" when large."""
-    text = script_json(value)
+    """(encoding, text) of the embedded data: "json", or "gzip+base64" when large.
+    A NaN or an infinity anywhere (json.load accepts them, JSON.parse does
+    not) makes the whole value go through _round first; the usual document
+    has none, and walking 7,500 cells' every value costs seconds."""
+    try:
+        text = script_json(value)
+    except ValueError:
+        text = script_json(_round(value))
     if len(text) <= PLAIN_MAX:
         return "json", text
     packed = gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
@@ -87,17 +93,28 @@ def _round(value: Any) -> Any:
     return value
 
 
+def _round_ms(lines: list) -> list:
+    """The timings of op lines and transcript events (their "ms") to 2 decimals."""
+    return [{**x, "ms": round(x["ms"], 2)}
+            if isinstance(x, dict) and isinstance(x.get("ms"), float) and math.isfinite(x["ms"])
+            else x for x in lines]
+
+
 def _blob_cell(cell: dict) -> dict:
-    """What the drill-down needs of one cell, with long stderr tails cut."""
+    """What the drill-down needs of one cell, with long stderr tails cut and
+    timings rounded (the floats a cell carries are its timings)."""
     stderr = cell.get("stderr") or {}
-    return _round({
+    duration = cell.get("duration_ms")
+    return {
         "id": model.cell_id(cell), "case": cell["case"], "stack": cell["stack"],
         "tls": cell.get("tls"), "io": cell.get("io"), "role": cell.get("role"),
         "verdict": model.verdict_of(cell), "reason": cell.get("reason") or "",
-        "ops": cell.get("ops") or [], "wire": _cap_wire(cell.get("wire") or []),
-        "checks": cell.get("checks") or [], "duration_ms": cell.get("duration_ms"),
+        "ops": _round_ms(cell.get("ops") or []),
+        "wire": _round_ms(_cap_wire(cell.get("wire") or [])),
+        "checks": cell.get("checks") or [],
+        "duration_ms": _round(duration),
         "command": cell.get("command") or "", "notes": cell.get("notes") or [],
-        "stderr": {k: str(v)[-STDERR_TAIL:] for k, v in stderr.items() if v}})
+        "stderr": {k: str(v)[-STDERR_TAIL:] for k, v in stderr.items() if v}}
 
 
 def _columns(results: dict) -> list[dict]:
@@ -197,12 +214,12 @@ def context(results: dict, baseline: dict | None = None) -> dict:
         "changes": diff_mod.diff(results, baseline) if baseline is not None else None,
         "index_of": {model.cell_id(c): i for i, c in enumerate(results["cells"])},
         "statements": traceability.statements(results),
-        "blob": blob(_round({
+        "blob": blob({
             "cells": [_blob_cell(c) for c in results["cells"]],
             "cases": results.get("cases") or {},
             "statements": traceability.statements(results),
             "stacks": stacks_info,
-            "symbols": model.SYMBOLS})),
+            "symbols": model.SYMBOLS}),
     }
 
 

@@ -95,7 +95,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     bench.add_argument("--reps", type=int, help=f"repetitions of floor and cell "
                                                 f"(default {FULL_REPS}, --quick {QUICK_REPS})")
     bench.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
-                       help="ctest -j for the matrix (default: the number of cores)")
+                       help="ctest -j for the matrix (default: the number of cores); part (d) "
+                            "runs cells as `tlsclose run` does by default")
     bench.add_argument("--no-matrix", action="store_true", help="skip part (c)")
     bench.add_argument("--stacks", default=None, metavar="NAMES",
                        help="part (d): the stacks whose whole matrix is run and measured, "
@@ -331,7 +332,8 @@ def measure_stacks(env: runner.Environment, args) -> dict:
     names = args.stacks.split(",") if args.stacks != "all" else ["all"]
     stacks = select_stacks(names, [], args.stacks_dir, args.build_dir)
     cases = corpus.load_cases(corpus.select_files(args.cases_dir, None), ROOT)
-    measured = measure.stack_matrices(cases, stacks, env, args.jobs)
+    # As `tlsclose run` runs them: its default number of cells at once.
+    measured = measure.stack_matrices(cases, stacks, env, runner.default_jobs())
     # Every stack, one after the other: the whole-run targets apply (each
     # stack's run ends with a tail of its slowest cells, so this wall time is
     # an upper bound of `tlsclose run --stack all`, which runs them in one pool).

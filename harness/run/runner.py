@@ -88,9 +88,18 @@ class RunOutcome:
 OPPOSITE = {"client": "server", "server": "client"}
 
 
+# Cells in parallel per core. A cell is a relay between its two processes and
+# the harness: most of the time one of them runs while the others wait for it,
+# so one cell keeps about one core half busy. Two cells per core keep the cores
+# busy (docs/performance.md: the default matrix 5.9-6.2 s with one per core,
+# 4.6-5.1 s with two, the same verdicts); a step's deadline is seconds, far
+# beyond what sharing a core adds to a cell.
+CELLS_PER_CORE = 2
+
+
 def default_jobs() -> int:
-    """Cells run in parallel by default: one per core."""
-    return os.cpu_count() or 1
+    """Cells run in parallel by default: CELLS_PER_CORE per core."""
+    return CELLS_PER_CORE * (os.cpu_count() or 1)
 
 
 def peer_argv(cell: Cell, env: Environment) -> list[str]:

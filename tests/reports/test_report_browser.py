@@ -74,10 +74,17 @@ def console_errors(driver) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
 
 
-def visible_cells(driver) -> list[str]:
-    return driver.execute_script("""
+def visible_cells(driver, doc: dict) -> list[str]:
+    """The ids of the matrix cells shown: a button names its cell by its index
+    in results.json (data-cell), the page takes the rest from its data."""
+    indexes = driver.execute_script("""
         return Array.from(document.querySelectorAll('#matrix .cellbtn'))
-          .filter(b => b.checkVisibility()).map(b => b.dataset.id);""")
+          .filter(b => b.checkVisibility()).map(b => Number(b.dataset.cell));""")
+    return [doc["cells"][i]["id"] for i in indexes]
+
+
+def cell_index(doc: dict, cell_id: str) -> int:
+    return next(i for i, c in enumerate(doc["cells"]) if c["id"] == cell_id)
 
 
 def click(driver, element) -> None:
@@ -85,8 +92,9 @@ def click(driver, element) -> None:
     element.click()
 
 
-def open_drill(driver, cell_id: str):
-    button = driver.find_element(By.CSS_SELECTOR, f'#matrix .cellbtn[data-id="{cell_id}"]')
+def open_drill(driver, doc: dict, cell_id: str):
+    button = driver.find_element(By.CSS_SELECTOR,
+                                 f'#matrix .cellbtn[data-cell="{cell_index(doc, cell_id)}"]')
     details = button.find_element(By.XPATH, "./ancestor::details[1]")
     if not details.get_property("open"):
         click(driver, details.find_element(By.TAG_NAME, "summary"))
@@ -113,12 +121,12 @@ def big_page(big_doc, tmp_path_factory) -> str:
 
 def test_matrix_shows_every_cell(browser, small_page, small_doc):
     open_page(browser, small_page)
-    ids = [b.get_attribute("data-id") for b in
+    ids = [small_doc["cells"][int(b.get_attribute("data-cell"))]["id"] for b in
            browser.find_elements(By.CSS_SELECTOR, "#matrix .cellbtn")]
     assert sorted(ids) == sorted(c["id"] for c in small_doc["cells"])
-    assert visible_cells(browser) == []  # collapsed: each box shows its worst verdict
+    assert visible_cells(browser, small_doc) == []  # collapsed: each box shows its worst verdict
     click(browser, browser.find_element(By.ID, "expand-all"))
-    assert sorted(visible_cells(browser)) == sorted(ids)
+    assert sorted(visible_cells(browser, small_doc)) == sorted(ids)
     totals = {e.get_attribute("data-verdict"): e.text for e in
               browser.find_elements(By.CSS_SELECTOR, "#summary .total")}
     counted = {v: sum(c["verdict"] == v for c in small_doc["cells"]) for v in ("FAIL", "PASS")}
@@ -132,7 +140,7 @@ def test_drill_down_shows_ops_transcript_statement_and_command(browser, small_pa
     cell = next(c for c in small_doc["cells"]
                 if c["verdict"] == "FAIL" and c["case"].startswith("peer-data-after-own"))
     open_page(browser, small_page)
-    drill = open_drill(browser, cell["id"])
+    drill = open_drill(browser, small_doc, cell["id"])
     ladder = drill.find_element(By.CSS_SELECTOR, ".ladder")
     assert "alert close_notify (warning, level byte 1)" in ladder.text
     assert "application data, 100 B" in ladder.text
@@ -153,7 +161,7 @@ def test_filters(browser, small_page, small_doc, shots):
         if box.get_attribute("value") != "FAIL":
             click(browser, box)
     fails = sorted(c["id"] for c in small_doc["cells"] if c["verdict"] == "FAIL")
-    assert sorted(visible_cells(browser)) == fails
+    assert sorted(visible_cells(browser, small_doc)) == fails
     assert browser.find_element(By.ID, "shown-count").text.startswith(f"{len(fails)} of ")
     rows = browser.find_elements(By.CSS_SELECTOR, "#matrix tr.case-row")
     shown_rows = {r.get_attribute("data-case") for r in rows if r.is_displayed()}
@@ -167,13 +175,13 @@ def test_filters(browser, small_page, small_doc, shots):
     browser.execute_script("""const s = document.getElementById('f-statement');
         s.value = 'R2'; s.dispatchEvent(new Event('change', {bubbles: true}));""")
     r2 = [c for c, info in small_doc["cases"].items() if "R2" in info["cites"]]
-    assert sorted(visible_cells(browser)) == sorted(
+    assert sorted(visible_cells(browser, small_doc)) == sorted(
         c["id"] for c in small_doc["cells"] if c["case"] in r2)
 
     browser.execute_script("""const s = document.getElementById('f-statement');
         s.value = ''; s.dispatchEvent(new Event('change', {bubbles: true}));""")
     click(browser, browser.find_element(By.CSS_SELECTOR, "input[name=stack][value=openssl]"))
-    shown = visible_cells(browser)
+    shown = visible_cells(browser, small_doc)
     assert shown and not any("/openssl/" in cid for cid in shown)
     assert not browser.find_element(By.CSS_SELECTOR, '#matrix thead th[data-stack="openssl"]') \
         .is_displayed()
@@ -202,7 +210,7 @@ def test_big_report_is_small_and_fast(browser, big_page, big_doc, shots, record_
     assert len(browser.find_elements(By.CSS_SELECTOR, "#matrix .cellbtn")) == len(big_doc["cells"])
     browser.save_screenshot(os.path.join(shots, "report-1200-cells.png"))
     cell = big_doc["cells"][-1]
-    drill = open_drill(browser, cell["id"])
+    drill = open_drill(browser, big_doc, cell["id"])
     assert drill.find_elements(By.CSS_SELECTOR, ".ladder .wire")
     assert console_errors(browser) == []
 
