@@ -28,8 +28,10 @@ Contract:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
+import random
 import selectors
 import signal
 import socket
@@ -263,7 +265,24 @@ def _died(side: _Side) -> bool:
     return side.server.proc.poll() is not None
 
 
-def _hang_up(port: int, connections: int) -> None:
+# Each served cell's peer listens on an address of its own in 127.0.0.0/8 (all
+# of it is loopback on Linux). With one address for every cell, a port the
+# previous owner had just closed could be bound again at once by another
+# worker's peer, and a connection meant for the first (the hang-up below,
+# made when the harness has not yet read the peer's end) would reach the
+# second cell: seen once as a bogus first connection under load. The
+# counter starts at a random place so that two harnesses on one machine
+# (a ctest daemon and a run) do not walk the same addresses.
+_ADDRESS_SPACE = 254 * 256 * 254
+_addresses = itertools.count(random.randrange(_ADDRESS_SPACE))
+
+
+def _cell_address() -> str:
+    n = next(_addresses) % _ADDRESS_SPACE
+    return f"127.{1 + n // (256 * 254)}.{n // 254 % 256}.{1 + n % 254}"
+
+
+def _hang_up(host: str, port: int, connections: int) -> None:
     """Once the shim's cell ended, the peer may still wait in accept() for a
     connection the shim never opened (a skip decided before connecting, a
     run that ended before `resume`). Per process, the shim's exit would have
@@ -272,7 +291,7 @@ def _hang_up(port: int, connections: int) -> None:
     accepts stays in its backlog and goes with its listener."""
     for _ in range(connections):
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            with socket.create_connection((host, port), timeout=1) as sock:
                 sock.shutdown(socket.SHUT_WR)
         except OSError:
             return
@@ -286,18 +305,18 @@ def run_served(peer: Server, shim: Server, cell_id: str, peer_args: list[str],
     hard = start + deadline_ms / 1000.0 + GRACE_S
     loop = _Cell(peer, shim, cell_id, cancel_fd)
     killed = {"peer": False, "shim": False}
+    host = _cell_address()
     try:
         stall_args = loop.watch_stalls(shim_script, deadline_ms, start)
-        peer.send({"cell": cell_id, "args": peer_args + ["--listen", "127.0.0.1:0"] + stall_args,
+        peer.send({"cell": cell_id, "args": peer_args + ["--listen", f"{host}:0"] + stall_args,
                    "script": peer_script})
         if loop.pump(lambda: loop.port is not None or loop.peer.end is not None, hard) \
                 and loop.port is not None:
-            shim.send({"cell": cell_id, "args": shim_args + ["--connect",
-                                                             f"127.0.0.1:{loop.port}"],
+            shim.send({"cell": cell_id, "args": shim_args + ["--connect", f"{host}:{loop.port}"],
                        "script": shim_script})
             loop.pump(lambda: loop.shim.end is not None, hard)
             if loop.shim.end is not None and loop.peer.end is None:
-                _hang_up(loop.port, connections)
+                _hang_up(host, loop.port, connections)
             loop.pump(lambda: loop.peer.end is not None and loop.shim.end is not None, hard)
         elif loop.peer.end is not None:
             loop.shim.end = {"end": "error", "exit": 4,

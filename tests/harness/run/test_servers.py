@@ -152,3 +152,14 @@ def test_closing_the_pool_ends_idle_servers(fake_build):
     pool.close()
     # EOF on standard input ended them (exit 0); nothing is left to reap.
     assert (peer.proc.returncode, shim.proc.returncode) == (0, 0)
+
+
+def test_every_served_cell_listens_on_an_address_of_its_own():
+    """A hang-up meant for one cell's peer can never reach another's listener
+    that took over the port: each cell has its own loopback address."""
+    import ipaddress
+    addresses = [servers._cell_address() for _ in range(3 * 254 * 256)]
+    assert len(set(addresses)) == len(addresses)
+    for text in addresses:
+        address = ipaddress.IPv4Address(text)
+        assert address.is_loopback and text.split(".")[3] not in ("0", "255")

@@ -3,7 +3,7 @@ SUT's close_notify arrives, without any TLS. FAKE_PEER_SILENT=1 leaves that
 close_notify out (a SUT that never sent one).
 
 Persistent mode (docs/peer.md), `--serve`: one request per line on standard
-input; each cell listens on 127.0.0.1:0 (its `listen` event first), accepts
+input; each cell listens on its `--listen` address (its `listen` event first), accepts
 one connection plus one per `next_connection` action of its script, reads
 each to its end (the `tcp` event says how many bytes came) and ends with
 `exit` and `cell`; a connection that does not come by the cell's
@@ -59,8 +59,9 @@ def serve_cell(request):
     deadline = time.monotonic() + int(arg(argv, "--deadline-ms") or 8000) / 1000
     connections = 1 + sum(1 for a in (script or {}).get("actions") or []
                           if a.get("do") == "next_connection")
+    host, port = (arg(argv, "--listen") or "127.0.0.1:0").rsplit(":", 1)
     with socket.socket() as lst:
-        lst.bind(("127.0.0.1", 0))
+        lst.bind((host, int(port)))
         lst.listen(connections)
         emit({"ev": "listen", "port": lst.getsockname()[1], "ms": 0.0})
         status, code, seen = "ok", 0, []
