@@ -44,13 +44,20 @@ BUSY = "import time\nend = time.monotonic() + {s}\nwhile time.monotonic() < end:
 
 
 # A native error text may name the connection's ephemeral ports (Python's and
-# Go's messages do): the same error, another port.
+# Go's messages do) and its descriptor (Python's, which differs between the
+# two run modes), and persistent cells have a loopback address each: the same
+# error, another port, descriptor or loopback address.
 PORT = re.compile(r"(\d{1,3}(?:\.\d{1,3}){3})(:|', )\d+")
+DESCRIPTOR = re.compile(r"\bfd=\d+")
+LOOPBACK = re.compile(r"\b127(?:\.\d{1,3}){3}\b")
 
 
 def _error(op: dict) -> object:
     error = (op.get("native") or {}).get("error")
-    return PORT.sub(r"\1\2<port>", error) if isinstance(error, str) else error
+    if not isinstance(error, str):
+        return error
+    error = PORT.sub(r"\1\2<port>", error)
+    return LOOPBACK.sub("<loopback>", DESCRIPTOR.sub("fd=<n>", error))
 
 
 def fingerprint(doc: dict) -> dict[str, tuple]:
